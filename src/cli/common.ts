@@ -1,0 +1,89 @@
+import { defineCommand, type ArgsDef, type CommandDef, type CommandMeta, type ParsedArgs } from "citty"
+import { log, setVerbose, type Logger } from "../log"
+import { envelope, writeErr, writeOut } from "../output"
+
+// Shared arguments and the per-command context. A command file reads its args,
+// calls a domain function and prints through `ctx.emit`; it never decides
+// alone between JSON and text, and never prints warnings itself.
+
+export const jsonArg = {
+  json: { type: "boolean", description: "Print one JSON envelope on stdout" },
+} as const
+
+export const commonArgs = {
+  ...jsonArg,
+  verbose: { type: "boolean", description: "Log debug output to stderr" },
+} as const
+
+export type Ctx = {
+  json: boolean
+  log: Logger
+  warnings: string[]
+  /** A warning for the user: stderr in text mode, status.warnings in JSON mode. */
+  warn(message: string): void
+  /** Print the result: the envelope in JSON mode, `human(data)` otherwise. */
+  emit<T>(kind: string, data: T, human: (data: T) => string | undefined): void
+  /** Register a teardown; they run in reverse order when the command ends. */
+  defer(fn: () => unknown): void
+}
+
+export function createCtx(json: boolean): Ctx & { close(): Promise<void> } {
+  const warnings: string[] = []
+  const teardown: (() => unknown)[] = []
+  return {
+    json,
+    log: log(),
+    warnings,
+    warn(message) {
+      warnings.push(message)
+      if (!json) writeErr(`warning: ${message}`)
+    },
+    emit(kind, data, human) {
+      if (json) writeOut(JSON.stringify(envelope(kind, data, { warnings }), null, 2))
+      else {
+        const text = human(data)
+        if (text) writeOut(text)
+      }
+    },
+    defer(fn) {
+      teardown.push(fn)
+    },
+    async close() {
+      for (const fn of teardown.reverse()) await fn()
+    },
+  }
+}
+
+type CommonArgs = typeof commonArgs
+
+/** defineCommand with the common args, a context, and ordered teardown. */
+export function command<const A extends ArgsDef = {}>(def: {
+  meta: CommandMeta
+  args?: A
+  run: (ctx: Ctx, args: ParsedArgs<A & CommonArgs>) => unknown | Promise<unknown>
+}): CommandDef<A & CommonArgs> {
+  return defineCommand({
+    meta: def.meta,
+    args: { ...(def.args ?? {}), ...commonArgs } as A & CommonArgs,
+    async run({ args }) {
+      if (args.verbose) setVerbose(true)
+      const ctx = createCtx(Boolean(args.json))
+      try {
+        await def.run(ctx, args)
+      } finally {
+        await ctx.close()
+      }
+    },
+  })
+}
+
+/** A group of subcommands, loaded lazily. */
+export function group(meta: CommandMeta, subCommands: Record<string, () => Promise<CommandDef<any>>>): CommandDef {
+  return defineCommand({ meta, subCommands })
+}
+
+/** Lazily import a command module's default export. */
+export const lazy =
+  <T extends { default: CommandDef<any> }>(load: () => Promise<T>) =>
+  () =>
+    load().then((m) => m.default)
