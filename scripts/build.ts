@@ -1,7 +1,12 @@
 // Compile src/main.ts into dist/scc, with dist/cca as a second name for it.
-// Problem: a compiled Bun binary auto-loads .env and bunfig.toml from the
-// directory it runs in. Why it matters: a repository the user opens could
-// then change how the tool behaves. Fix: both autoloads are switched off.
+//
+// - splitting: lazily imported commands stay in their own chunks. Without it
+//   the bundler hoists every built-in module import (node:fs, node:crypto, ...)
+//   to the top, and every command pays for all of them at start-up.
+// - citty's `node:util` import goes to src/cli/parse-args.ts (see there why).
+// - a compiled Bun binary auto-loads .env and bunfig.toml from the directory
+//   it runs in by default; a repository the user opens could then change how
+//   the tool behaves, so every autoload is off.
 import { rmSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 
@@ -10,25 +15,39 @@ const dist = join(root, "dist")
 const outfile = join(dist, "scc")
 
 const started = performance.now()
-const proc = Bun.spawnSync(
-  [
-    process.execPath,
-    "build",
-    "--compile",
-    "--minify",
-    "--sourcemap=none",
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
-    "--no-compile-autoload-tsconfig",
-    "--no-compile-autoload-package-json",
-    `--outfile=${outfile}`,
-    join(root, "src", "main.ts"),
+const result = await Bun.build({
+  entrypoints: [join(root, "src", "main.ts")],
+  target: "bun",
+  minify: true,
+  splitting: true,
+  sourcemap: "none",
+  compile: {
+    outfile,
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
+  plugins: [
+    {
+      name: "citty-parse-args",
+      setup(build) {
+        // onResolve is not called for built-in modules, so rewrite citty's source instead.
+        const shim = JSON.stringify(join(root, "src", "cli", "parse-args.ts"))
+        build.onLoad({ filter: /[\\/]citty[\\/]dist[\\/]index\.mjs$/ }, async (args) => {
+          const source = await Bun.file(args.path).text()
+          const rewritten = source.replace(/from\s*"node:util"/, `from ${shim}`)
+          if (rewritten === source) throw new Error("citty no longer imports node:util as expected: update scripts/build.ts")
+          return { contents: rewritten, loader: "js" }
+        })
+      },
+    },
   ],
-  { cwd: root, stdout: "inherit", stderr: "inherit" },
-)
-if (proc.exitCode !== 0) {
+})
+if (!result.success) {
+  for (const message of result.logs) console.error(message)
   console.error("build failed")
-  process.exit(proc.exitCode ?? 1)
+  process.exit(1)
 }
 rmSync(join(dist, "cca"), { force: true })
 symlinkSync("scc", join(dist, "cca"))
