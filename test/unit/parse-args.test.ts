@@ -41,6 +41,6 @@ for (const args of cases) {
     const expected = nodeParseArgs(config)
     const actual = parseArgs(config)
     expect(actual.positionals).toEqual(expected.positionals)
-    expect({ ...actual.values }).toEqual({ ...expected.values })
+    expect({ ...actual.values } as Record<string, unknown>).toEqual({ ...expected.values })
   })
 }
