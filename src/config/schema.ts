@@ -147,8 +147,8 @@ export const SECTIONS = Object.keys(CcaConfig.entries) as Section[]
 
 /** The schema of one `section.key`, or undefined when there is no such key. */
 export function keySchema(section: string, key: string): v.GenericSchema | undefined {
-  const s = (CcaConfig.entries as Record<string, v.OptionalSchema<v.StrictObjectSchema<v.ObjectEntries, undefined>, unknown>>)[section]
-  return s?.wrapped.entries[key] as v.GenericSchema | undefined
+  const s = (CcaConfig.entries as Record<string, { wrapped: { entries: Record<string, v.GenericSchema> } }>)[section]
+  return s?.wrapped.entries[key]
 }
 
 /** The base type of a key's schema (through optional and pipe), for coercing env strings. */

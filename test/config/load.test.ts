@@ -4,16 +4,16 @@ import { join } from "node:path"
 import { explainLoaded } from "../../src/config/explain"
 import { loadConfig } from "../../src/config/load"
 import { defaultConfig } from "../../src/config/schema"
-import { ConfigError } from "../../src/errors"
+import { AppError, ConfigError } from "../../src/errors"
 import { paths } from "../../src/paths"
 import { tmpdir } from "../support/tmpdir"
 
-async function loadError(p: Promise<unknown>): Promise<ConfigError> {
+async function loadError(p: Promise<unknown>): Promise<AppError> {
   try {
     await p
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError)
-    return e as ConfigError
+    return e as AppError
   }
   throw new Error("expected a ConfigError")
 }
