@@ -98,7 +98,7 @@ export class RedisState implements StateStore {
   /** Keys written while degraded ("agent:ID", "session:ID", "queue:ID"), to write back. */
   private readonly dirty = new Set<string>()
   private probe: ReturnType<typeof setInterval> | undefined
-  private recovering = false
+  private recovery: Promise<void> | undefined
   private closed = false
   private readonly now: Clock
 
@@ -108,8 +108,8 @@ export class RedisState implements StateStore {
     private readonly opts: RedisStateOptions,
   ) {
     this.now = opts.now ?? Date.now
-    this.local = new MemoryState({ now: this.now })
     this.log = opts.log ?? cliLog()
+    this.local = new MemoryState({ now: this.now, onHandlerError: (e, channel) => this.log.warn(`a ${channel} subscriber threw:`, e) })
     this.where = describeRedisUrl(opts.url)
     this.current = { backend: "redis", state: "degraded", detail: "connecting", since: Date.now() }
     for (const c of [client, sub]) {
@@ -164,10 +164,14 @@ export class RedisState implements StateStore {
   }
 
   /** When both connections are up and answer: write back what changed meanwhile, resubscribe, then report ok. */
-  private async tryRecover(): Promise<void> {
-    if (this.closed || this.recovering || this.current.state === "ok") return
-    if (this.client.status !== "ready" || this.sub.status !== "ready") return
-    this.recovering = true
+  private tryRecover(): Promise<void> {
+    if (this.closed || this.current.state === "ok") return Promise.resolve()
+    if (this.client.status !== "ready" || this.sub.status !== "ready") return Promise.resolve()
+    this.recovery ??= this.recover().finally(() => (this.recovery = undefined))
+    return this.recovery
+  }
+
+  private async recover(): Promise<void> {
     try {
       await this.client.ping()
       await this.writeBack()
@@ -180,8 +184,6 @@ export class RedisState implements StateStore {
       if (wasDown) this.log.info(`Redis at ${this.where} is back; shared state resumed`)
     } catch (e) {
       this.degrade(e)
-    } finally {
-      this.recovering = false
     }
   }
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe } from "bun:test"
 import { existsSync, readdirSync } from "node:fs"
 import { chown, mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -58,9 +59,34 @@ export async function openEngine(name: (typeof ENGINES)[number]): Promise<Engine
   }
 }
 
+/**
+ * Run the same tests on every engine: one migrated database per engine for
+ * the file, emptied before each test. `sql()` is the engine under test.
+ */
+export function eachEngine(body: (sql: () => Sql, engine: () => string) => void): void {
+  for (const name of ENGINES) {
+    describe(name, () => {
+      let e: EngineUnderTest | undefined
+      beforeAll(async () => {
+        e = await openEngine(name)
+      }, 120_000)
+      afterAll(async () => {
+        await e?.close()
+      })
+      beforeEach(async () => {
+        await truncateAll(e!.sql)
+      })
+      body(
+        () => e!.sql,
+        () => name,
+      )
+    })
+  }
+}
+
 /** Empty every table the repositories write, between tests. */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec("TRUNCATE task_events, tasks, agents, daemons, rl_experiences, rl_models, context_snapshots RESTART IDENTITY CASCADE")
+  await sql.exec("TRUNCATE task_events, tasks, agents, daemons, rl_experiences, rl_models, context_snapshots, patterns, code_chunks, code_files, indexing_jobs RESTART IDENTITY CASCADE")
 }
 
 // ---- a throwaway PostgreSQL cluster ----
