@@ -32,6 +32,7 @@ const root = defineCommand({
   },
   subCommands: {
     version: lazy(() => import("./version")),
+    db: lazy(() => import("./db")),
     "daemon-config": lazy(() => import("./config-daemon")),
   },
 })
