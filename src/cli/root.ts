@@ -34,6 +34,11 @@ const root = defineCommand({
     version: lazy(() => import("./version")),
     db: lazy(() => import("./db")),
     "daemon-config": lazy(() => import("./config-daemon")),
+    daemon: lazy(() => import("./daemon")),
+    keys: lazy(() => import("./keys")),
+    status: lazy(() => import("./status")),
+    task: lazy(() => import("./task")),
+    agents: lazy(() => import("./agents")),
   },
 })
 

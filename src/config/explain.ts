@@ -28,6 +28,7 @@ export function maskUrl(value: string): string {
 function display(key: string, value: unknown): unknown {
   if (key === "daemon.api_keys" && Array.isArray(value)) return value.map((h) => `key ${String(h).split(":")[1] ?? "?"} (hashed)`)
   if (key.endsWith(".url") && typeof value === "string") return maskUrl(value)
+  if (key === "client.api_key" && typeof value === "string" && value) return `${value.slice(0, 12)}**** (set)`
   return value
 }
 

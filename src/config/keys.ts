@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as v from "valibot"
 import { ConfigError, NotFoundError } from "../errors"
@@ -64,8 +65,7 @@ export function generateKey(): { id: string; key: string; hash: string } {
   return { id, key, hash: hashKey(id, key) }
 }
 
-export async function readKeysFile(path = keysFile()): Promise<KeysFile> {
-  const text = await readTextIfExists(path)
+function parseKeysFile(path: string, text: string | undefined): KeysFile {
   if (text === undefined || text.trim() === "") return { version: 1, keys: [] }
   let raw: unknown
   try {
@@ -76,6 +76,20 @@ export async function readKeysFile(path = keysFile()): Promise<KeysFile> {
   const parsed = v.safeParse(KeysFile, raw)
   if (!parsed.success) throw new ConfigError(`${path}: ${parsed.issues[0].message}`, { hint: `fix or delete ${path} (deleting it revokes every key in it)` })
   return parsed.output
+}
+
+export async function readKeysFile(path = keysFile()): Promise<KeysFile> {
+  return parseKeysFile(path, await readTextIfExists(path))
+}
+
+export function readKeysFileSync(path = keysFile()): KeysFile {
+  let text: string | undefined
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
+  }
+  return parseKeysFile(path, text)
 }
 
 /** Make a key, store its hash, and return the key: the only time it exists in clear. */

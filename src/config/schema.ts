@@ -37,6 +37,8 @@ export const DaemonSection = v.strictObject({
   body_limit: v.optional(count, 1024 * 1024),
   /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
   cors_origins: v.optional(v.array(nonEmpty), []),
+  /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
+  id: v.optional(v.pipe(v.string(), v.regex(/^([a-z0-9][a-z0-9-]{0,62})?$/, "must be lowercase letters, digits and -")), ""),
   /** On SIGINT/SIGTERM, how long running tasks may take to finish before they are requeued. */
   shutdown_grace_s: v.optional(seconds, 10),
 })
@@ -128,6 +130,15 @@ export const IndexingSection = v.strictObject({
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
+/** How CLI clients reach a daemon. CCA_DAEMON_URL and CCA_API_KEY take precedence. */
+export const ClientSection = v.strictObject({
+  /** Empty: the address a daemon on this machine wrote to its run dir, else http://<daemon.bind>:<daemon.http_port>. */
+  url: v.optional(url, ""),
+  /** A key from `cca keys create`. Prefer CCA_API_KEY; if set here, keep the file private (chmod 600). */
+  api_key: v.optional(v.string(), ""),
+})
+export type ClientSection = v.InferOutput<typeof ClientSection>
+
 export const CcaConfig = v.strictObject({
   daemon: v.optional(DaemonSection, {}),
   postgres: v.optional(PostgresSection, {}),
@@ -139,6 +150,7 @@ export const CcaConfig = v.strictObject({
   learning: v.optional(LearningSection, {}),
   tokens: v.optional(TokensSection, {}),
   indexing: v.optional(IndexingSection, {}),
+  client: v.optional(ClientSection, {}),
 })
 export type CcaConfig = v.InferOutput<typeof CcaConfig>
 export type Section = keyof CcaConfig

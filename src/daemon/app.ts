@@ -1,0 +1,141 @@
+import { Elysia } from "elysia"
+import type { CcaConfig } from "../config/schema"
+import type { Logger } from "../log"
+import { isLoopback, presentedKey, type KeyRing } from "./auth"
+import { errorResponse, toHttpError } from "./http-errors"
+import type { Metrics } from "./metrics"
+import { buildOpenApi, type RouteInfo } from "./openapi"
+import { TokenBuckets } from "./rate-limit"
+import type { DaemonContext } from "./context"
+import { API_PREFIX } from "./prefix"
+import { agentRoutes } from "./routes/agents"
+import { coordinationRoutes } from "./routes/coordination"
+import { notAvailableRoutes } from "./routes/not-available"
+import { systemRoutes } from "./routes/system"
+import { taskRoutes } from "./routes/tasks"
+
+// The HTTP API: Elysia route groups (one plugin per feature) behind one
+// guard that every request passes first, in this order: CORS preflight,
+// rate limit per client address, body limit, API key, rate limit per key.
+// The guard sits in `handle` rather than in Elysia hooks so that requests it
+// refuses are counted in /metrics too and never reach routing.
+
+const PUBLIC_PATHS = new Set([`${API_PREFIX}/health`])
+
+export type AppDeps = {
+  config: CcaConfig
+  keys: KeyRing
+  metrics: Metrics
+  log: Logger
+  ctx: DaemonContext
+  now?: () => number
+}
+
+export type DaemonApp = {
+  app: Elysia
+  /** Answer one request; `ip` is the client address (Bun's server.requestIP). */
+  handle(request: Request, ip?: string): Promise<Response>
+  openapi(): Record<string, unknown>
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2)
+  if (start === -1) return "/"
+  const q = url.indexOf("?", start)
+  return q === -1 ? url.slice(start) : url.slice(start, q)
+}
+
+export function createApp(deps: AppDeps): DaemonApp {
+  const { config, keys, metrics, log, ctx } = deps
+  const d = config.daemon
+  const now = deps.now ?? (() => performance.now())
+  const byIp = new TokenBuckets(d.rate_limit_ip_rps, d.rate_limit_ip_burst, now)
+  const byKey = new TokenBuckets(d.rate_limit_key_rps, d.rate_limit_key_burst, now)
+  const authRequired = d.require_auth || !isLoopback(d.bind)
+  const routeOf = new WeakMap<Request, string>()
+  const cors = new Set(d.cors_origins)
+
+  const app = new Elysia()
+    .onTransform(({ request, route }) => {
+      routeOf.set(request, route)
+    })
+    .onError(({ code, error, request }) => {
+      const { status, body } = toHttpError(code, error)
+      if (status >= 500) log.error(`${request.method} ${pathOf(request.url)} failed`, error)
+      return errorResponse(status, body)
+    })
+    .use(systemRoutes(ctx, metrics, (): Record<string, unknown> => openapi()))
+    .use(taskRoutes(ctx))
+    .use(agentRoutes(ctx))
+    .use(coordinationRoutes(ctx))
+    .use(notAvailableRoutes())
+
+  let doc: Record<string, unknown> | undefined
+  const openapi = (): Record<string, unknown> =>
+    (doc ??= buildOpenApi(app.routes as unknown as RouteInfo[], { title: "cca daemon API", version: ctx.version }))
+
+  function corsHeaders(request: Request): Record<string, string> | undefined {
+    const origin = request.headers.get("origin")
+    if (!origin || cors.size === 0) return undefined
+    if (!cors.has("*") && !cors.has(origin)) return undefined
+    return {
+      "access-control-allow-origin": cors.has("*") ? "*" : origin,
+      "access-control-allow-headers": "authorization, x-api-key, content-type, last-event-id",
+      "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+      "access-control-expose-headers": "retry-after, location",
+      vary: "origin",
+    }
+  }
+
+  function guard(request: Request, path: string, ip: string): Response | undefined {
+    if (request.method === "OPTIONS") {
+      const headers = corsHeaders(request)
+      if (headers) return new Response(null, { status: 204, headers: { ...headers, "access-control-max-age": "600" } })
+    }
+    const perIp = byIp.take(ip)
+    if (!perIp.ok) return limited(perIp.retryAfterS, "this address")
+    const length = request.headers.get("content-length")
+    if (length !== null && Number(length) > d.body_limit) {
+      return errorResponse(413, { code: "payload_too_large", message: `request body of ${length} bytes exceeds the limit of ${d.body_limit}`, hint: "send less, or raise daemon.body_limit in cca.toml" })
+    }
+    if (!authRequired || PUBLIC_PATHS.has(path)) return undefined
+    const key = presentedKey(request.headers)
+    const principal = key ? keys.verify(key) : undefined
+    if (!principal) {
+      return errorResponse(
+        401,
+        key
+          ? { code: "unauthorized", message: "the API key is not valid (unknown or revoked)", hint: "create one with `cca keys create` and send it as `Authorization: Bearer KEY`" }
+          : { code: "unauthorized", message: "an API key is required", hint: "send `Authorization: Bearer KEY` or `X-API-Key: KEY` (create a key with `cca keys create`)" },
+        { "www-authenticate": 'Bearer realm="cca"' },
+      )
+    }
+    const perKey = byKey.take(principal.keyId)
+    if (!perKey.ok) return limited(perKey.retryAfterS, `key ${principal.keyId}`)
+    return undefined
+  }
+
+  function limited(retryAfterS: number, who: string): Response {
+    return errorResponse(429, { code: "rate_limited", message: `too many requests from ${who}`, hint: `retry after ${retryAfterS} s, or raise daemon.rate_limit_* in cca.toml` }, { "retry-after": String(retryAfterS) })
+  }
+
+  async function handle(request: Request, ip = "local"): Promise<Response> {
+    const t0 = now()
+    const path = pathOf(request.url)
+    let response: Response | undefined = guard(request, path, ip)
+    if (!response) {
+      try {
+        response = (await app.handle(request)) as Response
+      } catch (e) {
+        log.error(`${request.method} ${path} failed`, e)
+        response = errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" })
+      }
+    }
+    const headers = corsHeaders(request)
+    if (headers) for (const [k, v] of Object.entries(headers)) response!.headers.set(k, v)
+    metrics.observe(request.method, routeOf.get(request) ?? (response!.status === 404 ? "(no route)" : "(refused)"), response!.status, (now() - t0) / 1000)
+    return response!
+  }
+
+  return { app: app as unknown as Elysia, handle, openapi }
+}

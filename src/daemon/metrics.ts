@@ -1,0 +1,69 @@
+// Prometheus text exposition (version 0.0.4) without a client library: request
+// counters and latency histograms recorded per route, plus gauges read from
+// the live system at scrape time.
+
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+type Histogram = { counts: number[]; sum: number; count: number }
+
+export type Gauge = { name: string; help: string; labels?: Record<string, string>; value: number }
+export type GaugeSource = () => Gauge[] | Promise<Gauge[]>
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+}
+
+function labels(l: Record<string, string> | undefined): string {
+  if (!l) return ""
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+  return parts.length ? `{${parts.join(",")}}` : ""
+}
+
+export class Metrics {
+  private requests = new Map<string, number>()
+  private latency = new Map<string, Histogram>()
+  private sources: GaugeSource[] = []
+
+  /** One finished HTTP request. `route` is the route pattern, never the raw path (bounded label set). */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method}\u0000${route}\u0000${status}`
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
+    const hkey = `${method}\u0000${route}`
+    let h = this.latency.get(hkey)
+    if (!h) this.latency.set(hkey, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }))
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++
+    h.sum += seconds
+    h.count++
+  }
+
+  addGauges(source: GaugeSource): void {
+    this.sources.push(source)
+  }
+
+  async render(): Promise<string> {
+    const out: string[] = []
+    out.push("# HELP cca_http_requests_total HTTP requests answered, by route and status.", "# TYPE cca_http_requests_total counter")
+    for (const [key, n] of this.requests) {
+      const [method, route, status] = key.split("\u0000") as [string, string, string]
+      out.push(`cca_http_requests_total${labels({ method, route, status })} ${n}`)
+    }
+    out.push("# HELP cca_http_request_duration_seconds HTTP request latency.", "# TYPE cca_http_request_duration_seconds histogram")
+    for (const [key, h] of this.latency) {
+      const [method, route] = key.split("\u0000") as [string, string]
+      BUCKETS.forEach((le, i) => out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: String(le) })} ${h.counts[i]}`))
+      out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: "+Inf" })} ${h.count}`)
+      out.push(`cca_http_request_duration_seconds_sum${labels({ method, route })} ${h.sum}`)
+      out.push(`cca_http_request_duration_seconds_count${labels({ method, route })} ${h.count}`)
+    }
+    const gauges = (await Promise.all(this.sources.map((s) => s()))).flat().sort((a, b) => a.name.localeCompare(b.name))
+    const seen = new Set<string>()
+    for (const g of gauges) {
+      if (!seen.has(g.name)) {
+        seen.add(g.name)
+        out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`)
+      }
+      out.push(`${g.name}${labels(g.labels)} ${Number.isFinite(g.value) ? g.value : 0}`)
+    }
+    return `${out.join("\n")}\n`
+  }
+}
