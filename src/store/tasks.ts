@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../errors"
+import { ConflictError, NotFoundError, ValidationError } from "../errors"
 import { PgCode, pgCode, type Queryable } from "./sql"
 import { isUuid, toEvent, toTask, type Task, type TaskError, type TaskStatus, type Transition, type Usage } from "./task-types"
 
@@ -102,11 +102,15 @@ export function taskRepo(db: Queryable) {
     async create(input: NewTask): Promise<Transition> {
       const id = input.id ?? Bun.randomUUIDv7()
       if (input.parentId != null && !isUuid(input.parentId)) throw new NotFoundError(`parent task ${input.parentId} not found`)
+      // A root needs no parent lookup; skipping it makes the common create about twice as fast on PGlite.
+      const place =
+        input.parentId == null
+          ? "$2::uuid, $1::uuid, 0"
+          : "$2::uuid, COALESCE((SELECT root_id FROM parent), $1::uuid), COALESCE((SELECT depth + 1 FROM parent), 0)"
       const sql = transitionSql(
-        `WITH parent AS (SELECT root_id, depth FROM tasks WHERE id = $2::uuid)
+        `${input.parentId == null ? "" : "WITH parent AS (SELECT root_id, depth FROM tasks WHERE id = $2::uuid)"}
          INSERT INTO tasks (id, parent_id, root_id, depth, role, description, prompt, priority, coordinate, source, max_attempts, timeout_ms, metadata)
-         VALUES ($1::uuid, $2::uuid, COALESCE((SELECT root_id FROM parent), $1::uuid), COALESCE((SELECT depth + 1 FROM parent), 0),
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+         VALUES ($1::uuid, ${place}, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
          RETURNING *`,
         `'created'`,
         `jsonb_build_object('status', changed.status, 'role', changed.role, 'priority', changed.priority, 'parentId', changed.parent_id)`,
@@ -128,7 +132,7 @@ export function taskRepo(db: Queryable) {
         return t!
       } catch (e) {
         if (pgCode(e) === PgCode.foreignKeyViolation) throw new NotFoundError(`parent task ${input.parentId} not found`, { cause: e })
-        if (pgCode(e) === PgCode.uniqueViolation) throw new ValidationError(`task ${id} already exists`, { cause: e })
+        if (pgCode(e) === PgCode.uniqueViolation) throw new ConflictError(`task ${id} already exists`, { cause: e })
         throw e
       }
     },

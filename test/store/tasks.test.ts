@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test"
-import { NotFoundError, ValidationError } from "../../src/errors"
+import { ConflictError, NotFoundError, ValidationError } from "../../src/errors"
 import { pgCode } from "../../src/store/sql"
 import { taskRepo } from "../../src/store/tasks"
 import { eventRepo } from "../../src/store/task-events"
@@ -34,6 +34,7 @@ eachEngine((sql) => {
     expect(task.createdAt).toBeInstanceOf(Date)
     expect(event).toMatchObject({ taskId: task.id, type: "created", data: { status: "pending", role: "backend", priority: 0, parentId: null } })
     expect(await tasks().get(task.id)).toEqual(task)
+    expect(await tasks().create({ id: task.id, description: "same id" }).catch((e) => e)).toBeInstanceOf(ConflictError)
   })
 
   test("create: children hang under their root, one level deeper each", async () => {
