@@ -38,6 +38,7 @@ async function startPty(rules: Rule[], o: Partial<AgentOptions> = {}): Promise<S
     hooks: { url: hooks.url, token: hooks.token },
     terminal: { cols: 100, rows: 30 },
     ...o,
+    env: { ...claudeEnv(model), ...o.env },
   })
   if (!isTerminalAgent(agent)) throw new Error("expected a pty agent")
   const events: AgentEvent[] = []
@@ -152,3 +153,17 @@ function ttySize(pid: number): { rows: number; cols: number } {
   const [rows, cols] = out.split(" ").map(Number)
   return { rows: rows!, cols: cols! }
 }
+
+test("side requests (the session title) are told apart from the agent's turns", async () => {
+  // Nonessential traffic on: the interactive UI then asks the model for a session title.
+  const { agent, model } = await startPty([{ match: { side: false, lastUserText: "build the login page" }, reply: { content: "login page built" } }], {
+    env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "" },
+  })
+  const r = await within(agent.send("build the login page").done, 30_000, "the turn")
+  expect(r.text).toBe("login page built")
+  const title = await model.waitFor((x) => x.conversation?.side === true, 10_000)
+  expect(title.conversation!.tools).toEqual([])
+  expect(title.rule).toBe("default")
+  expect(JSON.parse(String(title.reply!.content))).toEqual({ title: "Scripted session" })
+  expect(model.turns().map((t) => t.rule)).toEqual(["rule#0"])
+})

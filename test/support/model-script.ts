@@ -41,6 +41,8 @@ export type Conversation = {
   turns: number
   /** A side request Claude Code makes on its own (title, summary, quota probe), not a turn of the agent. */
   side: boolean
+  /** The JSON schema the answer must follow (output_config.format), e.g. the session title's {title}. */
+  outputSchema: unknown
 }
 
 export type Pattern = string | RegExp
@@ -132,6 +134,7 @@ export function readConversation(body: unknown): Conversation {
     toolResults,
     turns: messages.length,
     side: isSideRequest(tools, messages),
+    outputSchema: isObject(b.output_config) && isObject(b.output_config.format) && b.output_config.format.type === "json_schema" ? b.output_config.format.schema : undefined,
   }
 }
 
@@ -158,9 +161,36 @@ export function ruleMatches(rule: Rule, c: Conversation): boolean {
   return true
 }
 
-/** The default answer: side requests get a short title-like text, turns get "ok". */
+/** A small value that satisfies a JSON schema: what a side request asking for structured output gets. */
+export function sampleFor(schema: unknown): unknown {
+  if (!isObject(schema)) return "Scripted session"
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0]
+  switch (schema.type) {
+    case "object": {
+      const props = isObject(schema.properties) ? schema.properties : {}
+      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sampleFor(v)]))
+    }
+    case "array":
+      return []
+    case "number":
+    case "integer":
+      return 0
+    case "boolean":
+      return false
+    default:
+      return "Scripted session"
+  }
+}
+
+/**
+ * The default answer: "ok" for a turn of the agent; for a side request a short
+ * title-like text, or JSON matching the requested schema (Claude Code asks
+ * for the session title as {"title": ...}).
+ */
 export function defaultReply(c: Conversation): Reply {
-  return c.side ? { content: "Scripted session", usage: { input: 5, output: 3 } } : { content: "ok" }
+  if (!c.side) return { content: "ok" }
+  const text = c.outputSchema === undefined ? "Scripted session" : JSON.stringify(sampleFor(c.outputSchema))
+  return { content: text, usage: { input: 5, output: 3 } }
 }
 
 let nextId = 0

@@ -68,9 +68,10 @@ function apiError(status: number, type: string, message: string): Response {
 
 export async function startModelServer(initial: Rule[] = []): Promise<ModelServer> {
   const rules: { rule: Rule; used: number; label: string }[] = []
-  const label = (r: Rule) => r.name ?? `rule#${rules.length}`
+  let added = 0
   const add = (where: "front" | "back", list: Rule[]) => {
-    const entries = list.map((rule) => ({ rule, used: 0, label: label(rule) }))
+    // Unnamed rules are called rule#N, N counting every rule ever added, from 0.
+    const entries = list.map((rule) => ({ rule, used: 0, label: rule.name ?? `rule#${added++}` }))
     if (where === "front") rules.unshift(...entries)
     else rules.push(...entries)
   }
