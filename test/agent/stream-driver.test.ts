@@ -1,6 +1,8 @@
 import { afterEach, expect, test } from "bun:test"
+import { readlinkSync } from "node:fs"
 import { join } from "node:path"
 import { startAgent } from "../../src/agent/agent"
+import { loadRole } from "../../src/agent/roles"
 import { AgentBusyError, AgentCrashedError, AgentStartError } from "../../src/agent/errors"
 import type { Agent, AgentEvent, AgentOptions } from "../../src/agent/types"
 import { CLAUDE, claudeEnv, SONNET, sonnetCost, within } from "../support/claude"
@@ -173,3 +175,13 @@ function processAlive(pid: number): boolean {
     return false
   }
 }
+
+test("the role prompt reaches the model's system prompt; the agent works in its own directory", async () => {
+  const role = await loadRole("security")
+  const { model, opts, tmp } = await setup([{ match: { system: "# Role: security", lastUserText: "review" }, reply: { content: "reviewing as security" } }])
+  const agent = await started(opts({ role: "security", appendSystemPrompt: role.prompt }))
+  const r = await agent.send("review").done
+  expect(r.text).toBe("reviewing as security")
+  expect(model.turns()[0]!.conversation!.system).toContain(role.prompt)
+  expect(readlinkSync(`/proc/${agent.pid}/cwd`)).toBe(tmp.path)
+})
