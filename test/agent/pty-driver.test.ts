@@ -34,7 +34,6 @@ async function startPty(rules: Rule[], o: Partial<AgentOptions> = {}): Promise<S
     stateDir: join(tmp.path, ".state"),
     claudePath: CLAUDE,
     model: SONNET,
-    env: claudeEnv(model),
     hooks: { url: hooks.url, token: hooks.token },
     terminal: { cols: 100, rows: 30 },
     ...o,
