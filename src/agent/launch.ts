@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { writeJsonAtomic } from "../files"
 import * as flag from "../flag"
 import { log } from "../log"
+import { AgentStartError } from "./errors"
 import { prepareConfigHome } from "./home"
 import { HOOK_TOKEN_ENV, hookSettings } from "./hooks"
 import { mcpConfig } from "./mcp-config"
@@ -46,8 +47,14 @@ export async function prepareLaunch(o: AgentOptions, driver: DriverName): Promis
   const perms = permissionArgs(o.permissions, o.role, { mcpServers: servers })
   await prepareConfigHome({ dir: configDir, cwd: o.cwd, apiKey: env.ANTHROPIC_API_KEY, dangerous: perms.mode === "dangerous" })
 
+  const claude = Bun.which(o.claudePath ?? "claude", { PATH: env.PATH ?? "" })
+  if (!claude) {
+    throw new AgentStartError(`agent ${o.id}: cannot find the claude executable ${JSON.stringify(o.claudePath ?? "claude")}`, {
+      hint: "install Claude Code (npm install -g @anthropic-ai/claude-code) or configure the path of claude",
+    })
+  }
   const sessionId = o.resumeSessionId ?? crypto.randomUUID()
-  const argv = [o.claudePath ?? "claude"]
+  const argv = [claude]
   if (driver === "stream") argv.push(...STREAM_ARGS)
   argv.push(...(o.resumeSessionId ? ["--resume", sessionId] : ["--session-id", sessionId]))
   if (o.model) argv.push("--model", o.model)

@@ -67,6 +67,7 @@ test("starts with no dialog; a pasted prompt runs a turn that ends on the inject
   expect(model.turns().map((t) => t.conversation!.lastUserText)).toEqual(["draw a button"])
   const submit = await hooks.waitFor((c) => c.event === "UserPromptSubmit")
   expect(submit.body.prompt).toBe("draw a button")
+  expect(submit.body.permission_mode).toBe("dontAsk") // the allowlist holds in the interactive UI too
   const stop = await hooks.waitFor((c) => c.event === "Stop")
   expect(stop.agent).toBe("pty1")
   expect(stop.authorization).toBe(`Bearer ${hooks.token}`)

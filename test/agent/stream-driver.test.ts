@@ -185,3 +185,21 @@ test("the role prompt reaches the model's system prompt; the agent works in its 
   expect(model.turns()[0]!.conversation!.system).toContain(role.prompt)
   expect(readlinkSync(`/proc/${agent.pid}/cwd`)).toBe(tmp.path)
 })
+
+test("a missing claude, or one that never gets ready, fails start with a named error and leaves no process", async () => {
+  const { opts, tmp } = await setup([])
+  const missing = await startAgent(opts({ claudePath: join(tmp.path, "no-such-claude") })).then(() => undefined, (e: unknown) => e)
+  expect(missing).toBeInstanceOf(AgentStartError)
+  expect((missing as InstanceType<typeof AgentStartError>).hint).toContain("npm install -g @anthropic-ai/claude-code")
+
+  const silent = join(tmp.path, "silent-claude")
+  await Bun.write(silent, "#!/bin/sh\nexec sleep 60\n")
+  Bun.spawnSync(["chmod", "+x", silent])
+  const { createAgent } = await import("../../src/agent/agent")
+  const agent = await createAgent(opts({ claudePath: silent, readyTimeoutMs: 300 }))
+  const error = await agent.start().then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(AgentStartError)
+  expect((error as Error).message).toContain("not ready within 300 ms")
+  expect(processAlive(agent.pid!)).toBe(false)
+  expect(agent.status()).toBe("stopped")
+})
