@@ -93,8 +93,8 @@ export abstract class AgentBase implements Agent {
   }
 }
 
-/** Resolves with the process exit or with "timeout" after `ms`. */
-export function exitedWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
+/** true when `p` settles within `ms`, false when the time runs out first. */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer))
+  return Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer))
 }

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs"
 import type { IPty } from "bun-pty"
-import { AgentBase, exitedWithin } from "./base"
+import { AgentBase, settlesWithin } from "./base"
 import { AgentCrashedError, AgentStartError, AgentStoppedError } from "./errors"
 import { parseHookPayload, type HookPayload } from "./hooks"
 import { prepareLaunch, type Launch } from "./launch"
@@ -118,7 +118,7 @@ export class PtyAgent extends AgentBase implements TerminalAgent {
     const why = exited ? "claude exited before its session started" : `claude's session did not start within ${timeoutMs} ms`
     this.stopping = true
     this.term.kill("SIGKILL")
-    await exitedWithin(this.exited, 2_000)
+    await settlesWithin(this.exited, 2_000)
     throw new AgentStartError(`agent ${this.id} (${this.role}) did not start: ${why}`, {
       hint: "a dialog may be waiting on the screen (details.lastOutput); check the claude command and its credentials",
       details: { lastOutput: this.screenTail(), argv: launch.argv },
@@ -157,7 +157,7 @@ export class PtyAgent extends AgentBase implements TerminalAgent {
   async hook(body: unknown): Promise<void> {
     const payload = parseHookPayload(body)
     if (!payload) return
-    if (payload.session_id && !this.session) this.session = payload.session_id
+    if (payload.session_id) this.session = payload.session_id // /clear in the UI starts a new session
     this.emit({ type: "hook", name: payload.hook_event_name, payload })
     switch (payload.hook_event_name) {
       case "UserPromptSubmit":
@@ -223,7 +223,7 @@ export class PtyAgent extends AgentBase implements TerminalAgent {
     this.stopping = true
     this.setStatus("stopping")
     this.term.kill("SIGTERM")
-    if (!(await exitedWithin(this.exited, this.opts.stopTimeoutMs ?? 5_000))) this.term.kill("SIGKILL")
+    if (!(await settlesWithin(this.exited, this.opts.stopTimeoutMs ?? 5_000))) this.term.kill("SIGKILL")
     await this.exited
   }
 

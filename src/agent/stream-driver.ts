@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun"
-import { AgentBase, exitedWithin } from "./base"
+import { AgentBase, settlesWithin } from "./base"
 import { AgentCrashedError, AgentStartError, AgentStoppedError } from "./errors"
 import { prepareLaunch, type Launch } from "./launch"
 import { parseStreamLine, totalCost, turnResult, type StreamMessage } from "./stream-json"
@@ -109,15 +109,15 @@ export class StreamAgent extends AgentBase {
     this.setStatus("stopping")
     const timeoutMs = this.opts.stopTimeoutMs ?? 5_000
     // A running turn is interrupted first, so the session on disk ends cleanly and can be resumed.
-    if (this.turn) await exitedWithin(this.interrupt(), Math.min(2_000, timeoutMs))
+    if (this.turn) await settlesWithin(this.interrupt(), Math.min(2_000, timeoutMs))
     try {
       proc.stdin.end()
     } catch {
       // already closed: the process is on its way out
     }
-    if (!(await exitedWithin(proc.exited, timeoutMs))) {
+    if (!(await settlesWithin(proc.exited, timeoutMs))) {
       proc.kill("SIGTERM")
-      if (!(await exitedWithin(proc.exited, 1_000))) proc.kill("SIGKILL")
+      if (!(await settlesWithin(proc.exited, 1_000))) proc.kill("SIGKILL")
     }
     await this.exitInfo
   }

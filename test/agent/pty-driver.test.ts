@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test"
 import { readlinkSync } from "node:fs"
 import { join } from "node:path"
 import { createAgent } from "../../src/agent/agent"
-import { AgentCrashedError } from "../../src/agent/errors"
+import { AgentCrashedError, AgentStartError } from "../../src/agent/errors"
 import { plainText } from "../../src/agent/pty-driver"
 import { isTerminalAgent, type AgentEvent, type AgentOptions, type TerminalAgent } from "../../src/agent/types"
 import { CLAUDE, claudeEnv, SONNET, within } from "../support/claude"
@@ -166,4 +166,19 @@ test("side requests (the session title) are told apart from the agent's turns", 
   expect(title.rule).toBe("default")
   expect(JSON.parse(String(title.reply!.content))).toEqual({ title: "Scripted session" })
   expect(model.turns().map((t) => t.rule)).toEqual(["rule#0"])
+})
+
+test("a pty agent stuck on a dialog fails to start, and the error shows the screen", async () => {
+  const tmp = await tmpdir({ prefix: "agent-pty-stuck-" })
+  const hooks = await startHookServer()
+  cleanup.push(() => tmp[Symbol.asyncDispose](), () => hooks.close())
+  const script = join(tmp.path, "dialog-claude")
+  await Bun.write(script, "#!/bin/sh\nprintf '\\033[1mDo you trust the files in this folder?\\033[0m (y/n) '\nexec sleep 60\n")
+  Bun.spawnSync(["chmod", "+x", script])
+  const agent = await createAgent({ id: "stuck", role: "qa", driver: "pty", cwd: tmp.path, stateDir: join(tmp.path, ".state"), claudePath: script, hooks: { url: hooks.url }, readyTimeoutMs: 1_000 })
+  const error = await agent.start().then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(AgentStartError)
+  expect((error as Error).message).toContain("did not start within 1000 ms")
+  expect(((error as InstanceType<typeof AgentStartError>).details as { lastOutput: string }).lastOutput).toContain("Do you trust the files in this folder? (y/n)")
+  expect(agent.status()).toBe("stopped")
 })
