@@ -1,5 +1,5 @@
 import type { Redis as RedisClient } from "ioredis"
-import { log as cliLog, registerSecret, type Logger } from "../log"
+import { log as cliLog, registerSecret } from "../log"
 import { MemoryState, type Clock } from "./memory"
 import {
   DEFAULT_AGENT_TTL_MS,
@@ -24,9 +24,12 @@ import {
 // Agent state is a hash at cca:agent:{id}:state: `json` (the state) and `hb`
 // (last heartbeat, ms), so a heartbeat is one atomic HSET + PEXPIRE.
 
+/** Where the store reports Redis going and coming (a consola Logger fits). */
+export type StateLog = { warn(...args: unknown[]): void; info(...args: unknown[]): void; debug(...args: unknown[]): void }
+
 export type RedisStateOptions = {
   url: string
-  log?: Pick<Logger, "warn" | "info" | "debug">
+  log?: StateLog
   /** How often a degraded store checks whether Redis is back. */
   probeMs?: number
   commandTimeoutMs?: number
@@ -91,7 +94,7 @@ function safePassword(url: string): string | undefined {
 export class RedisState implements StateStore {
   readonly backend = "redis" as const
   private readonly local: MemoryState
-  private readonly log: Pick<Logger, "warn" | "info" | "debug">
+  private readonly log: StateLog
   private readonly where: string
   private readonly listeners = new Set<(h: StateHealth) => void>()
   private current: StateHealth

@@ -50,21 +50,20 @@ async function spawnRedis(port: number): Promise<Subprocess<"ignore", "pipe", "p
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort()
   let proc: Subprocess<"ignore", "pipe", "pipe"> | undefined = await spawnRedis(port)
+  const stop = async () => {
+    if (!proc) return
+    proc.kill("SIGKILL")
+    await proc.exited
+    proc = undefined
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      if (!proc) return
-      proc.kill("SIGKILL")
-      await proc.exited
-      proc = undefined
-    },
+    stop,
     async start() {
       if (proc) throw new Error("redis-server is already running")
       proc = await spawnRedis(port)
     },
-    async close() {
-      await this.stop()
-    },
+    close: stop,
   }
 }
