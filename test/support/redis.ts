@@ -11,6 +11,9 @@ export type RedisServer = {
   stop(): Promise<void>
   /** Start it again on the same port. */
   start(): Promise<void>
+  /** Freeze it (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void
+  resume(): void
   close(): Promise<void>
 }
 
@@ -60,6 +63,8 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop,
+    pause: () => proc?.kill("SIGSTOP"),
+    resume: () => proc?.kill("SIGCONT"),
     async start() {
       if (proc) throw new Error("redis-server is already running")
       proc = await spawnRedis(port)
