@@ -1,4 +1,5 @@
 import { hostname } from "node:os"
+import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
 import { keysFile } from "../config/keys"
 import type { CcaConfig } from "../config/schema"
@@ -31,6 +32,8 @@ export type DaemonOptions = {
   lock?: boolean
   /** PGlite dir override ("memory" for tests). */
   dataDir?: string
+  /** The clock of task timeouts and dispatch ticks (tests move it by hand). */
+  taskClock?: Clock
 }
 
 export type RunningDaemon = {
@@ -107,7 +110,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       requestTimeoutMs: config.acp.request_timeout_s * 1000,
       log,
     })
-    const orchestrator = new Orchestrator({ store, state, acp, owner: daemonId, log, taskTimeoutMs: config.tasks.timeout_s * 1000, maxAttempts: config.tasks.max_attempts })
+    const orchestrator = new Orchestrator({ store, state, acp, owner: daemonId, log, taskTimeoutMs: config.tasks.timeout_s * 1000, maxAttempts: config.tasks.max_attempts, clock: opts.taskClock })
     Object.assign(hooks, acpHooks({ orchestrator, store }))
     await orchestrator.start()
     cleanup.push(() => orchestrator.stop())

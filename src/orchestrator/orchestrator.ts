@@ -209,13 +209,15 @@ export class Orchestrator {
         entry.accepted = true
         this.agentState(agentId, "busy", task.id)
         void this.store.agents.markState(agentId, "busy", { currentTaskId: task.id }).catch(() => {})
+        await this.publish(await this.store.events.append(task.id, "accepted", { agentId, attempt: task.attempts }))
         return
       }
+      // The refusing agent sits out a while, so the task goes to another one (or waits for the tick).
       this.cooldown.set(agentId, this.clock.now() + (this.opts.refusalCooldownMs ?? 5000))
-      await this.requeue(task.id, agentId, { code: "agent_refused", message: `agent ${agentId} refused the task${answer.reason ? `: ${answer.reason}` : ""}` }, 1000)
+      await this.requeue(task.id, agentId, { code: "agent_refused", message: `agent ${agentId} refused the task${answer.reason ? `: ${answer.reason}` : ""}` })
     } catch (e) {
       this.log.warn(`offering task ${task.id} to agent ${agentId} failed: ${(e as Error).message}`)
-      await this.requeue(task.id, agentId, { code: "agent_unreachable", message: `offering the task to agent ${agentId} failed: ${(e as Error).message}` }, 1000)
+      await this.requeue(task.id, agentId, { code: "agent_unreachable", message: `offering the task to agent ${agentId} failed: ${(e as Error).message}` })
     } finally {
       this.reserved.delete(agentId)
       void this.dispatch()

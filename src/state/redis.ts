@@ -1,5 +1,5 @@
 import type { Redis as RedisClient } from "ioredis"
-import { log as cliLog, registerSecret, type Logger } from "../log"
+import { log as cliLog, registerSecret } from "../log"
 import { MemoryState, type Clock } from "./memory"
 import {
   DEFAULT_AGENT_TTL_MS,
@@ -12,6 +12,7 @@ import {
   type StateStore,
   type Unsubscribe,
 } from "./types"
+import { describeRedisUrl, HEARTBEAT_LUA, isReplyError, parseAgent, safePassword } from "./redis-format"
 
 // State shared through Redis, so several daemons see one picture. Redis going
 // away must not take the daemon with it:
@@ -24,41 +25,18 @@ import {
 // Agent state is a hash at cca:agent:{id}:state: `json` (the state) and `hb`
 // (last heartbeat, ms), so a heartbeat is one atomic HSET + PEXPIRE.
 
+/** Where the store reports Redis going and coming (a consola Logger fits). */
+export type StateLog = { warn(...args: unknown[]): void; info(...args: unknown[]): void; debug(...args: unknown[]): void }
+
 export type RedisStateOptions = {
   url: string
-  log?: Pick<Logger, "warn" | "info" | "debug">
+  log?: StateLog
   /** How often a degraded store checks whether Redis is back. */
   probeMs?: number
   commandTimeoutMs?: number
   connectTimeoutMs?: number
   /** For the local fallback's expiry. */
   now?: Clock
-}
-
-const HEARTBEAT_LUA = `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'hb', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`
-
-/** host:port of a Redis URL, without credentials. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.hostname}:${u.port || 6379}`
-  } catch {
-    return "(unparseable URL)"
-  }
-}
-
-/** A reply error is Redis refusing a command (a bug of ours); anything else is the connection. */
-const isReplyError = (e: unknown) => e instanceof Error && e.name === "ReplyError"
-
-type Stored = { json: string | null; hb: string | null }
-
-function parseAgent(s: Stored): AgentState | undefined {
-  if (!s.json) return undefined
-  const state = JSON.parse(s.json) as AgentState
-  return { ...state, lastHeartbeatAt: Number(s.hb ?? state.lastHeartbeatAt) }
 }
 
 export async function openRedisState(opts: RedisStateOptions): Promise<RedisState> {
@@ -80,18 +58,10 @@ export async function openRedisState(opts: RedisStateOptions): Promise<RedisStat
   return store
 }
 
-function safePassword(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined
-  } catch {
-    return undefined
-  }
-}
-
 export class RedisState implements StateStore {
   readonly backend = "redis" as const
   private readonly local: MemoryState
-  private readonly log: Pick<Logger, "warn" | "info" | "debug">
+  private readonly log: StateLog
   private readonly where: string
   private readonly listeners = new Set<(h: StateHealth) => void>()
   private current: StateHealth
@@ -174,9 +144,10 @@ export class RedisState implements StateStore {
   private async recover(): Promise<void> {
     try {
       await this.client.ping()
-      await this.writeBack()
       const channels = this.local.channels()
       if (channels.length > 0) await this.sub.subscribe(...channels)
+      // Writes keep landing locally until health flips; flip only once nothing is left to write back.
+      while (this.dirty.size > 0) await this.writeBack()
       clearInterval(this.probe)
       this.probe = undefined
       const wasDown = this.current.detail !== "connecting"
@@ -189,12 +160,15 @@ export class RedisState implements StateStore {
 
   private async writeBack(): Promise<void> {
     if (this.dirty.size === 0) return
+    // Taken before the snapshot: a key dirtied while this runs goes in the next round.
+    const keys = [...this.dirty]
+    this.dirty.clear()
     const snap = this.local.snapshot()
     const agents = new Map(snap.agents.map((a) => [a.state.id, a]))
     const sessions = new Map(snap.sessions.map((s) => [s.id, s]))
     const queues = new Map(snap.queues.map((q) => [q.agentId, q.taskIds]))
     const m = this.client.multi()
-    for (const key of this.dirty) {
+    for (const key of keys) {
       const [kind, id] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)]
       if (kind === "agent") {
         const a = agents.get(id)
@@ -211,8 +185,12 @@ export class RedisState implements StateStore {
         if (q && q.length > 0) m.rpush(Keys.agentTasks(id), ...q)
       }
     }
-    await m.exec()
-    this.dirty.clear()
+    try {
+      await m.exec()
+    } catch (e) {
+      for (const k of keys) this.dirty.add(k)
+      throw e
+    }
   }
 
   private writeAgent(m: ReturnType<RedisClient["multi"]>, state: AgentState, ttlMs: number): void {

@@ -1,5 +1,5 @@
-import type { Logger } from "../log"
 import { MemoryState, type Clock } from "./memory"
+import type { StateLog } from "./redis"
 import type { StateStore } from "./types"
 
 // Opening the state store: in-process unless redis.url is set. ioredis loads
@@ -8,7 +8,7 @@ import type { StateStore } from "./types"
 export type StateOptions = {
   /** redis.url; unset: in-process. */
   redisUrl?: string
-  log?: Pick<Logger, "warn" | "info" | "debug">
+  log?: StateLog
   now?: Clock
 }
 

@@ -81,6 +81,12 @@ function transitions(rows: Record<string, unknown>[]): Transition[] {
   return rows.map((r) => ({ task: toTask(r), event: toEvent(r, "ev_") }))
 }
 
+/** Which pending tasks a claimer takes: `roles` (all when omitted); with includeUnrouted also those with no role yet. */
+export type RoleFilter = { roles?: readonly string[]; includeUnrouted?: boolean }
+
+/** SQL matching RoleFilter, with roles in param $n and includeUnrouted in $n+1. */
+const roleMatch = (n: number) => `($${n}::text[] IS NULL OR role = ANY($${n}::text[]) OR ($${n + 1}::boolean AND role IS NULL))`
+
 const CLAIM_SET = `status = 'running', owner_daemon = $1, agent_id = $2, attempts = attempts + 1,
   started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL`
 const CLAIM_EVENT = `jsonb_build_object('status', changed.status, 'attempt', changed.attempts, 'agentId', changed.agent_id, 'owner', changed.owner_daemon)`
@@ -204,20 +210,29 @@ export function taskRepo(db: Queryable) {
      * has passed, optionally only of some roles. FOR UPDATE SKIP LOCKED: two
      * claimers never take one task, and neither waits for the other.
      */
-    claimNext(by: Claimer & { roles?: readonly string[] }): Promise<Transition | undefined> {
+    claimNext(by: Claimer & RoleFilter): Promise<Transition | undefined> {
       return one(
         transitionSql(
           `UPDATE tasks SET ${CLAIM_SET}
-           WHERE id = (SELECT id FROM tasks WHERE status = 'pending' AND available_at <= now()
-                         AND ($3::text[] IS NULL OR role = ANY($3::text[]))
+           WHERE id = (SELECT id FROM tasks WHERE status = 'pending' AND available_at <= now() AND ${roleMatch(3)}
                        ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
              AND status = 'pending'
            RETURNING *`,
           `'claimed'`,
           CLAIM_EVENT,
         ),
-        [by.owner, by.agentId ?? null, by.roles ? [...by.roles] : null],
+        [by.owner, by.agentId ?? null, by.roles ? [...by.roles] : null, by.includeUnrouted ?? false],
       )
+    },
+
+    /** Pending tasks past their backoff, in claim order (to pick one and `claim` it by id). Reads only. */
+    async listClaimable(filter: RoleFilter & { limit?: number } = {}): Promise<Task[]> {
+      const rows = await db.query(
+        `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now() AND ${roleMatch(1)}
+         ORDER BY priority DESC, id LIMIT $3`,
+        [filter.roles ? [...filter.roles] : null, filter.includeUnrouted ?? false, Math.min(500, Math.max(1, Math.trunc(filter.limit ?? 50)))],
+      )
+      return rows.map(toTask)
     },
 
     /** Record progress of a running task. */

@@ -1,10 +1,12 @@
 import * as v from "valibot"
 import { join } from "node:path"
 import { AcpClient, type AcpClientHandlers } from "../../src/acp/client"
+import type { Clock } from "../../src/acp/clock"
 import { generateKey } from "../../src/config/keys"
 import { CcaConfig } from "../../src/config/schema"
 import { createLogger } from "../../src/log"
 import { startDaemon, type RunningDaemon } from "../../src/daemon/server"
+import type { TaskEventJson } from "../../src/orchestrator/events"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 
 // A real daemon in this process (PGlite in a temp dir, in-process state, ACP
@@ -24,7 +26,7 @@ export type TestDaemon = {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export async function testDaemon(sections: Sections = {}): Promise<TestDaemon> {
+export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Clock } = {}): Promise<TestDaemon> {
   const tmp = await tmpdir({ prefix: "cca-daemon-test-" })
   const { key, hash, id } = generateKey()
   const config = v.parse(CcaConfig, {
@@ -33,7 +35,7 @@ export async function testDaemon(sections: Sections = {}): Promise<TestDaemon> {
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
-  const daemon = await startDaemon({ config, lock: false, log })
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }
@@ -43,6 +45,7 @@ export async function testDaemon(sections: Sections = {}): Promise<TestDaemon> {
     if (opts.body !== undefined) {
       body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body)
       headers["content-type"] ??= "application/json"
+      headers["content-length"] ??= String(Buffer.byteLength(body)) // as a client on the wire sends it
     }
     return daemon.app.handle(new Request(`http://localhost${path}`, { method, headers, body }), opts.ip ?? "127.0.0.1")
   }
@@ -77,13 +80,26 @@ export async function testDaemon(sections: Sections = {}): Promise<TestDaemon> {
   }
 }
 
-/** Resolve when `check` passes, polling an event source; fails after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    const r = await check()
-    if (r !== undefined && r !== false) return r
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(10)
-  }
+/** The next event of `type` for a task, from the daemon's event bus (or the store, if it already happened). */
+export function taskEvent(t: TestDaemon, taskId: string, type: string, timeoutMs = 10_000): Promise<TaskEventJson> {
+  const o = t.daemon.ctx.orchestrator
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`no ${type} event for task ${taskId} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const off = o.bus.on(taskId, (e) => {
+      if (e.type !== type) return
+      clearTimeout(timer)
+      off()
+      resolve(e)
+    })
+  })
+}
+
+/** A promise and its resolve, for waiting on a callback. */
+export function signal<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
 }

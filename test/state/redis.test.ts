@@ -143,6 +143,22 @@ test("Redis going away degrades with a warning, keeps working locally, and write
   expect(await crossed.message).toEqual({ after: "recovery" })
 })
 
+test("a frozen Redis (connection open, no answers) times out into degraded instead of hanging, and recovers", { timeout: 30_000 }, async () => {
+  const s = await openRedisState({ url: redis.url, log: recorder().log, probeMs: 100, commandTimeoutMs: 300 })
+  open.push(s)
+  await s.setAgent({ id: "a1", role: "backend", status: "idle" })
+  redis.pause()
+  try {
+    await s.setAgent({ id: "a1", role: "backend", status: "busy" }) // waits at most the command timeout
+    expect(s.health().state).toBe("degraded")
+    expect(await s.getAgent("a1")).toMatchObject({ status: "busy" })
+  } finally {
+    redis.resume()
+  }
+  await waitForHealth(s, "ok")
+  expect(await admin.hget(Keys.agentState("a1"), "json")).toContain('"status":"busy"')
+})
+
 test("a daemon started while Redis is down opens degraded and recovers when Redis comes up", { timeout: 30_000 }, async () => {
   await redis.stop()
   const rec = recorder()

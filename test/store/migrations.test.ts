@@ -37,7 +37,7 @@ for (const name of ENGINES) {
     })
 
     test("migrate applies every migration once, in order, each recorded with its checksum", async () => {
-      expect((await migrationStatus(e.sql)).map((s) => s.state)).toEqual(MIGRATIONS.map(() => "pending"))
+      expect((await migrationStatus(e.sql)).map((s) => s.state as string)).toEqual(MIGRATIONS.map(() => "pending"))
       const first = await migrate(e.sql)
       expect(first.applied).toEqual(MIGRATIONS.map((m) => m.name))
       const rows = await e.sql.query<{ version: number; checksum: string }>("SELECT version, checksum FROM schema_migrations ORDER BY version")
@@ -49,7 +49,7 @@ for (const name of ENGINES) {
     test("a changed applied migration is a MigrationError with a hint, and nothing runs", async () => {
       await migrate(e.sql, MIGRATIONS.slice(0, 1))
       const edited: Migration[] = [{ ...MIGRATIONS[0]!, sql: `${MIGRATIONS[0]!.sql}\n-- sneaky edit\n` }, ...MIGRATIONS.slice(1)]
-      expect((await migrationStatus(e.sql, edited)).map((s) => s.state)).toEqual(["changed", ...MIGRATIONS.slice(1).map(() => "pending")])
+      expect((await migrationStatus(e.sql, edited)).map((s) => s.state as string)).toEqual(["changed", ...MIGRATIONS.slice(1).map(() => "pending")])
       const err = await migrate(e.sql, edited).catch((x) => x)
       expect(err).toBeInstanceOf(MigrationError)
       expect(err.code).toBe("migration")
@@ -62,7 +62,7 @@ for (const name of ENGINES) {
     test("a database migrated by a newer build is refused", async () => {
       await migrate(e.sql)
       const older = MIGRATIONS.slice(0, 1)
-      expect((await migrationStatus(e.sql, older)).map((s) => s.state)).toEqual(["applied", "unknown"])
+      expect((await migrationStatus(e.sql, older)).map((s) => s.state as string)).toEqual(["applied", "unknown"])
       const err = await migrate(e.sql, older).catch((x) => x)
       expect(err).toBeInstanceOf(MigrationError)
       expect(err.hint).toContain("newer cca")

@@ -103,6 +103,19 @@ eachEngine((sql) => {
     expect(await tasks().claimNext({ owner: "daemon-b" })).toBeUndefined()
   })
 
+  test("claimNext with includeUnrouted also takes tasks no router has placed; listClaimable shows the order", async () => {
+    const unrouted = (await tasks().create({ description: "anyone", priority: 1 })).task
+    const qa = (await tasks().create({ description: "qa only", role: "qa", priority: 2 })).task
+    const backend = (await tasks().create({ description: "backend" , role: "backend" })).task
+    expect((await tasks().listClaimable({ roles: ["backend"], includeUnrouted: true })).map((t) => t.id)).toEqual([unrouted.id, backend.id])
+    expect((await tasks().listClaimable()).map((t) => t.id)).toEqual([qa.id, unrouted.id, backend.id])
+    expect((await tasks().listClaimable({ roles: ["backend"] })).map((t) => t.id)).toEqual([backend.id])
+    expect((await tasks().claimNext({ ...by, roles: ["backend"], includeUnrouted: true }))?.task.id).toBe(unrouted.id)
+    expect((await tasks().claimNext({ ...by, roles: ["backend"], includeUnrouted: true }))?.task.id).toBe(backend.id)
+    expect(await tasks().claimNext({ ...by, roles: ["backend"], includeUnrouted: true })).toBeUndefined()
+    expect(await tasks().listClaimable({ limit: 5 })).toHaveLength(1)
+  })
+
   test("claim by id takes exactly that pending task", async () => {
     const a = (await tasks().create({ description: "a" })).task
     const b = (await tasks().create({ description: "b", priority: 10 })).task

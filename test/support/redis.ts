@@ -11,6 +11,9 @@ export type RedisServer = {
   stop(): Promise<void>
   /** Start it again on the same port. */
   start(): Promise<void>
+  /** Freeze it (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void
+  resume(): void
   close(): Promise<void>
 }
 
@@ -50,21 +53,22 @@ async function spawnRedis(port: number): Promise<Subprocess<"ignore", "pipe", "p
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort()
   let proc: Subprocess<"ignore", "pipe", "pipe"> | undefined = await spawnRedis(port)
+  const stop = async () => {
+    if (!proc) return
+    proc.kill("SIGKILL")
+    await proc.exited
+    proc = undefined
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      if (!proc) return
-      proc.kill("SIGKILL")
-      await proc.exited
-      proc = undefined
-    },
+    stop,
+    pause: () => proc?.kill("SIGSTOP"),
+    resume: () => proc?.kill("SIGCONT"),
     async start() {
       if (proc) throw new Error("redis-server is already running")
       proc = await spawnRedis(port)
     },
-    async close() {
-      await this.stop()
-    },
+    close: stop,
   }
 }

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia"
 import * as v from "valibot"
-import { TASK_STATUSES, type Task } from "../../store/task-types"
+import { TASK_STATUSES, type Task, type TaskStatus } from "../../store/task-types"
 import type { DaemonContext } from "../context"
 import { doc } from "../context"
 import { API_PREFIX } from "../prefix"
@@ -26,7 +26,8 @@ export const CreateTaskBody = v.strictObject({
 export type CreateTaskBody = v.InferOutput<typeof CreateTaskBody>
 
 const ListQuery = v.strictObject({
-  status: v.optional(v.pipe(v.string(), v.transform((s) => s.split(",").map((x) => x.trim())), v.array(v.picklist(TASK_STATUSES, `must be one or more of ${TASK_STATUSES.join(", ")}`)))),
+  // Elysia's query parser turns `a,b` into ["a", "b"] by itself when it cannot see the schema's type.
+  status: v.optional(v.union([v.picklist(TASK_STATUSES), v.array(v.picklist(TASK_STATUSES))], `must be one or more of ${TASK_STATUSES.join(", ")}, comma-separated`)),
   role: v.optional(v.string()),
   parentId: v.optional(Id),
   agentId: v.optional(v.string()),
@@ -67,7 +68,8 @@ export function taskRoutes(ctx: DaemonContext) {
     .get(
       "",
       async ({ query }) => {
-        const page = await o.listTasks({ ...query, limit: query.limit ?? 50 })
+        const status: TaskStatus[] | undefined = query.status === undefined ? undefined : ([] as TaskStatus[]).concat(query.status)
+        const page = await o.listTasks({ ...query, status, limit: query.limit ?? 50 })
         return { items: page.items.map(taskJson), nextCursor: page.nextCursor }
       },
       { query: ListQuery, detail: doc({ summary: "List tasks, newest first (filters; cursor or offset paging)", tags: ["tasks"] }) },
