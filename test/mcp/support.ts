@@ -1,0 +1,186 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { AcpClient, type AcpClientHandlers } from "../../src/acp/client"
+import { binary } from "../support/cli"
+import { tmpdir, type TmpDir } from "../support/tmpdir"
+
+// The pieces the MCP tests run for real: the compiled daemon (`cca daemon
+// --port 0 --acp-port 0`) with its own HOME, data dir and API key; the
+// compiled `cca mcp` driven by the SDK's client over stdio; and agents that
+// speak ACP with the acp client library, taking task_assign and answering
+// task_result the way a worker does.
+
+/** HOME and XDG dirs under `root`: what every process of one test setup shares. */
+export function homeEnv(root: string): Record<string, string> {
+  const env: Record<string, string> = { HOME: root }
+  for (const [name, sub] of [
+    ["XDG_CONFIG_HOME", ".config"],
+    ["XDG_CACHE_HOME", ".cache"],
+    ["XDG_DATA_HOME", ".local/share"],
+    ["XDG_STATE_HOME", ".local/state"],
+  ] as const) {
+    mkdirSync(join(root, sub), { recursive: true })
+    env[name] = join(root, sub)
+  }
+  return env
+}
+
+/** The environment of child processes: PATH plus what the test sets, nothing else of the test runner's. */
+export function childEnv(extra: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1", ...extra }
+}
+
+export type Daemon = {
+  http: string
+  acp: string
+  key: string
+  /** HOME + XDG of the daemon: give it to a `cca mcp` that should find the daemon by itself. */
+  home: Record<string, string>
+  tmp: TmpDir
+  stderrFile: string
+  /** An agent connected over ACP with the daemon's key. */
+  agent(agentId: string, role: string, handlers?: AcpClientHandlers): Promise<AcpClient>
+  /** GET/POST on the daemon's API with its key. */
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+async function run(cmd: string[], env: Record<string, string>): Promise<string> {
+  const p = Bun.spawn(cmd, { env, stdout: "pipe", stderr: "pipe", timeout: 30_000 })
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`)
+  return out
+}
+
+/** Read stdout until its first line (the daemon's ready line), then keep draining it. */
+async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+  const reader = stream.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs)
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+    }
+  } finally {
+    clearTimeout(deadline)
+  }
+  void (async () => {
+    while (!(await reader.read().catch(() => ({ done: true }))).done) {}
+  })()
+  return text.split("\n")[0] ?? ""
+}
+
+export async function startDaemon(): Promise<Daemon> {
+  const tmp = await tmpdir({ prefix: "cca-mcp-daemon-" })
+  const home = homeEnv(tmp.path)
+  const env = childEnv(home)
+  const key = JSON.parse(await run([binary("cca"), "keys", "create", "--name", "mcp-test", "--json"], env)).data.key as string
+  const stderrFile = join(tmp.path, "daemon.stderr")
+  const proc = Bun.spawn([binary("cca"), "daemon", "--port", "0", "--acp-port", "0", "--json"], { env, stdout: "pipe", stderr: Bun.file(stderrFile) })
+  const line = await firstLine(proc.stdout, 60_000)
+  let ready: { http: string; acp: string }
+  try {
+    ready = JSON.parse(line).data
+  } catch {
+    proc.kill("SIGKILL")
+    throw new Error(`the daemon did not start (stdout: ${line}); stderr: ${await Bun.file(stderrFile).text()}`)
+  }
+  const clients: AcpClient[] = []
+  return {
+    http: ready.http,
+    acp: ready.acp,
+    key,
+    home,
+    tmp,
+    stderrFile,
+    async agent(agentId, role, handlers) {
+      const c = new AcpClient({ url: ready.acp, apiKey: key, agent: { agentId, role }, handlers, reconnect: false })
+      await c.connect()
+      clients.push(c)
+      return c
+    },
+    async api(method, path, body) {
+      const res = await fetch(ready.http + path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: res.status, body: await res.json() }
+    },
+    async [Symbol.asyncDispose]() {
+      for (const c of clients) await c.close().catch(() => {})
+      proc.kill("SIGTERM")
+      const exited = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => null)])
+      if (exited === null) proc.kill("SIGKILL")
+      await tmp[Symbol.asyncDispose]()
+    },
+  }
+}
+
+export type McpSession = {
+  client: Client
+  transport: StdioClientTransport
+  stderr(): string
+  call(name: string, args?: Record<string, unknown>, opts?: { signal?: AbortSignal; onprogress?: (p: { progress: number; message?: string }) => void }): Promise<CallToolResult>
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** `cca mcp ARGS` from the compiled binary, connected with the SDK's client over stdio. */
+export async function startMcp(args: string[], env: Record<string, string>, cwd?: string): Promise<McpSession> {
+  const transport = new StdioClientTransport({ command: binary("cca"), args: ["mcp", ...args], env: childEnv(env), cwd, stderr: "pipe" })
+  let stderr = ""
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const client = new Client({ name: "cca-mcp-test", version: "1.0.0" })
+  await client.connect(transport)
+  const close = () => client.close()
+  return {
+    client,
+    transport,
+    stderr: () => stderr,
+    call: (name, a = {}, opts = {}) => client.callTool({ name, arguments: a }, undefined, { signal: opts.signal, onprogress: opts.onprogress, timeout: 60_000 }) as Promise<CallToolResult>,
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/** The text of a tool result's content. */
+export function text(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === "text" ? c.text : "")).join("")
+}
+
+/** Env for a `cca mcp` that talks to `d` by URL and key (as a user's Claude Code would give it). */
+export function daemonEnv(d: Daemon, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...d.home, CCA_DAEMON_URL: d.http, CCA_API_KEY: d.key, ...extra }
+}
+
+/** Resolves with the first event of `type` of task `id` on the daemon's SSE stream. */
+export async function taskEvent(d: Daemon, id: string, type: string, timeoutMs = 15_000): Promise<{ id: number; type: string; data: Record<string, unknown> }> {
+  const ctl = new AbortController()
+  const timer = setTimeout(() => ctl.abort(), timeoutMs)
+  try {
+    const res = await fetch(`${d.http}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${d.key}`, accept: "text/event-stream" }, signal: ctl.signal })
+    const decoder = new TextDecoder()
+    let buf = ""
+    for await (const chunk of res.body!) {
+      buf += decoder.decode(chunk, { stream: true })
+      for (const m of buf.matchAll(/^data: (.*)$/gm)) {
+        const e = JSON.parse(m[1]!)
+        if (e.type === type) return e
+      }
+    }
+    throw new Error(`task ${id} ended without a ${type} event`)
+  } catch (e) {
+    if (ctl.signal.aborted) throw new Error(`no ${type} event of task ${id} within ${timeoutMs} ms`)
+    throw e
+  } finally {
+    clearTimeout(timer)
+    ctl.abort()
+  }
+}
