@@ -26,17 +26,11 @@ const mcp = command({
     if (args.role && !args.agent) throw new UsageError("--role only applies with --agent", { hint: "cca mcp --agent ID --role ROLE" })
     const timeoutMs = seconds(args.timeout) * 1000
     const log = createLogger("mcp", { verbose: Boolean(args.verbose) })
-    const [{ createCcaServer, serve }, { StdioServerTransport }] = await Promise.all([import("../mcp/server"), import("@modelcontextprotocol/sdk/server/stdio.js")])
+    const { createCcaServer, serveStdio } = await import("../mcp/server")
     const agent = args.agent ? { id: String(args.agent), role: String(args.role || "agent") } : undefined
     const server = createCcaServer({ log, cwd: process.cwd(), agent, timeoutMs })
-    const transport = new StdioServerTransport()
-    const stop = () => void transport.close()
-    // The transport does not watch for the end of stdin; a client that goes away closes it.
-    process.stdin.once("end", stop)
-    process.once("SIGTERM", stop)
-    process.once("SIGINT", stop)
     log.info(`mcp server starting${agent ? ` for agent ${agent.id}` : ""} (pid ${process.pid})`)
-    await serve(server, transport)
+    await serveStdio(server, timeoutMs)
     log.info("mcp server stopped")
   },
 })

@@ -1,4 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import * as z from "zod"
 import type { Logger } from "../log"
@@ -91,12 +92,60 @@ export function createCcaServer(opts: CcaServerOptions): CcaServer {
   }
 }
 
-/** Serve on `transport` until the client goes away; resolves once closed. */
-export async function serve(server: CcaServer, transport: Transport): Promise<void> {
+/**
+ * Requests the client sent and the server has not answered yet, seen on the
+ * transport itself: a request counts from the moment it arrives (before any
+ * handler runs) until its response is written, or until it is cancelled.
+ */
+function trackInflight(transport: Transport): { idle(maxMs: number): Promise<void> } {
+  const open = new Set<string | number>()
+  let wake: (() => void) | undefined
+  const settle = (id: string | number) => {
+    open.delete(id)
+    if (open.size === 0) wake?.()
+  }
+  const receive = transport.onmessage
+  transport.onmessage = (message, extra) => {
+    if ("method" in message && "id" in message) open.add(message.id)
+    if ("method" in message && message.method === "notifications/cancelled") {
+      const id = (message.params as { requestId?: string | number } | undefined)?.requestId
+      if (id !== undefined) settle(id)
+    }
+    receive?.(message, extra)
+  }
+  const send = transport.send.bind(transport)
+  transport.send = async (message, options) => {
+    await send(message, options)
+    if (!("method" in message) && "id" in message && message.id !== undefined) settle(message.id)
+  }
+  return {
+    idle(maxMs) {
+      if (open.size === 0) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs)
+        wake = () => (clearTimeout(timer), resolve())
+      })
+    },
+  }
+}
+
+/**
+ * Serve over stdin/stdout until the client goes away. The SDK's transport
+ * does not watch for the end of stdin; a client that closed it may still
+ * read, so the requests in flight are answered first (for up to `drainMs`).
+ * SIGTERM and SIGINT end it at once.
+ */
+export async function serveStdio(server: CcaServer, drainMs: number): Promise<void> {
+  const transport = new StdioServerTransport()
   const closed = new Promise<void>((resolve) => {
     server.mcp.server.onclose = () => resolve()
   })
   await server.mcp.connect(transport)
+  const inflight = trackInflight(transport)
+  const stop = () => void transport.close()
+  process.stdin.once("end", () => void inflight.idle(drainMs).then(stop))
+  process.once("SIGTERM", stop)
+  process.once("SIGINT", stop)
   await closed
   await server.close()
 }

@@ -111,7 +111,7 @@ export async function startDaemon(): Promise<Daemon> {
         headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
-      return { status: res.status, body: await res.json() }
+      return { status: res.status, body: (await res.json()) as never }
     },
     async [Symbol.asyncDispose]() {
       for (const c of clients) await c.close().catch(() => {})
