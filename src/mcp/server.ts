@@ -57,7 +57,7 @@ export function createCcaServer(opts: CcaServerOptions): CcaServer {
         description: tool.description,
         inputSchema: tool.input,
         // Loose: the daemon's answers carry more fields than a client may rely on, and a client validates with JSON Schema.
-        outputSchema: tool.output && z.object(tool.output).loose(),
+        outputSchema: tool.output && z.object({ summary: z.string(), ...tool.output }).loose(),
         annotations: { title: tool.title, readOnlyHint: tool.readOnly ?? false, openWorldHint: false },
       },
       async (args: Record<string, unknown>, extra) => {

@@ -27,7 +27,13 @@ export type Call = {
   progress(message: string): void
 }
 
-export type Answer = { text: string; data?: Record<string, unknown> }
+/**
+ * What a tool answers. Claude Code (2.1.x) shows the model the structured
+ * content as JSON when there is some, other clients the text; so `summary`
+ * (one line a model can act on) leads both, `detail` (a result, a listing)
+ * follows it in the text, and `data` is the structured rest.
+ */
+export type Answer = { summary: string; detail?: string; data?: Record<string, unknown> }
 
 export type ToolDef = {
   name: string
@@ -52,9 +58,8 @@ export function capText(text: string, limit = TEXT_LIMIT): string {
 }
 
 export function answerResult(a: Answer): CallToolResult {
-  const result: CallToolResult = { content: [{ type: "text", text: capText(a.text) }] }
-  if (a.data) result.structuredContent = a.data
-  return result
+  const text = a.detail ? `${a.summary}\n\n${a.detail}` : a.summary
+  return { content: [{ type: "text", text: capText(text) }], structuredContent: { summary: a.summary, ...a.data } }
 }
 
 /** A failure as the model should see it: what went wrong and the fix, as a tool error. */

@@ -70,7 +70,7 @@ test("cca_delegate creates a child task of the agent's task through ACP and retu
   const { taskId, parentTaskId, result } = r.structuredContent as { taskId: string; parentTaskId: string; result: unknown }
   expect(parentTaskId).toBe(mainTask)
   expect(result).toBeNull()
-  expect(text(r)).toBe(`Delegated task ${taskId} to role am-absent as a subtask of ${mainTask}. Check it with cca_status {"task_id": "${taskId}"}.`)
+  expect(text(r)).toBe(`Delegated task ${taskId} to role am-absent as a subtask of ${mainTask}. Check it with cca_status {"task_id": "${taskId}"}`)
   const child = (await d.api("GET", `/api/v1/tasks/${taskId}`)).body
   expect(child).toMatchObject({ parentId: mainTask, role: "am-absent", status: "pending", source: "delegation", description: "write the migration", prompt: "write the migration\nfor the users table", metadata: { delegatedBy: "am-worker" } })
   await d.api("POST", `/api/v1/tasks/${taskId}/cancel`, {})
@@ -88,7 +88,7 @@ test("cca_delegate with wait returns the child's result once a helper ran it", a
   const data = r.structuredContent as { taskId: string; parentTaskId: string; result: { status: string; output: string } }
   expect(data.parentTaskId).toBe(mainTask)
   expect(data.result).toMatchObject({ status: "completed", output: "tested: test the login flow" })
-  expect(text(r)).toBe(`Delegated task ${data.taskId} completed. Result:\n\ntested: test the login flow`)
+  expect(text(r)).toBe(`Delegated task ${data.taskId} completed; its result follows\n\ntested: test the login flow`)
   expect((await d.api("GET", `/api/v1/tasks/${data.taskId}`)).body).toMatchObject({ status: "completed", agentId: "am-helper", parentId: mainTask })
   await helper.close()
 })
@@ -107,7 +107,7 @@ test("the dispatcher offers the bridge no task, even one of its role while its a
 test("cca_broadcast in agent mode goes out over ACP from the bridge", async () => {
   const r = await mcp.call("cca_broadcast", { message: "api frozen", role: "am-main" })
   expect(r.isError).toBeFalsy()
-  expect(r.structuredContent).toEqual({ recipients: 1 })
+  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role am-main", recipients: 1 })
   expect(await broadcastSeen.promise).toMatchObject({ from: "am-worker/mcp", message: "api frozen", role: "am-main" })
   expect(workerBroadcasts).toHaveLength(1)
 })

@@ -83,8 +83,8 @@ test("cca_task with wait runs on an agent and returns its result, with progress 
   expect(r.isError).toBeFalsy()
   const task = r.structuredContent as { id: string; status: string; agentId: string; result: string }
   expect(task).toMatchObject({ status: "completed", agentId: "mcp-worker", result: "did: write the changelog" })
-  expect(text(r)).toContain(`Task ${task.id} completed by agent mcp-worker`)
-  expect(text(r)).toContain("did: write the changelog")
+  expect(text(r)).toMatch(new RegExp(`^Task ${task.id} completed by agent mcp-worker in \\d+\\.\\d s; its result follows\n\ndid: write the changelog$`))
+  expect((r.structuredContent as { summary: string }).summary).toStartWith(`Task ${task.id} completed by agent mcp-worker`)
   expect(progress.some((m) => m.includes("progress: 50% half way"))).toBe(true)
   expect(progress.at(-1)).toContain("completed")
   expect((await d.api("GET", `/api/v1/tasks/${task.id}`)).body.status).toBe("completed")
@@ -129,7 +129,7 @@ test("cca_activity lists recent task events", async () => {
 
 test("cca_broadcast reaches the connected agents", async () => {
   const r = await mcp.call("cca_broadcast", { message: "freeze merges", role: "mcp-work" })
-  expect(r.structuredContent).toEqual({ recipients: 1 })
+  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work", recipients: 1 })
   expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work")
   const deadline = Date.now() + 5000
   while (!broadcasts.some((b) => b.message === "freeze merges") && Date.now() < deadline) await new Promise((res) => setImmediate(res))

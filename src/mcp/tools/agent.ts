@@ -12,9 +12,9 @@ import type { TaskJson } from "./tasks"
 
 const DEFAULT_WAIT_S = 600
 
-function outcomeText(o: TaskOutcome): string {
-  if (o.status === "completed") return `Delegated task ${o.taskId} completed. Result:\n\n${o.output ?? "(no output)"}`
-  return `Delegated task ${o.taskId} ${o.status}${o.error ? `: ${o.error}` : ""}.`
+function outcome(o: TaskOutcome): { summary: string; detail?: string } {
+  if (o.status === "completed") return { summary: `Delegated task ${o.taskId} completed; its result follows`, detail: o.output ?? "(no output)" }
+  return { summary: `Delegated task ${o.taskId} ${o.status}${o.error ? `: ${o.error}` : ""}` }
 }
 
 /** A task id the agent may report on: running, and on this agent. */
@@ -48,11 +48,11 @@ export function agentModeTools(ctx: ToolContext) {
         const parentTaskId = await agent.currentTask(call.signal)
         const r = await agent.delegate({ prompt: task, role, parentTaskId, wait: wait ?? false, title: task.split("\n")[0]!.slice(0, 200) }, (timeout_s ?? DEFAULT_WAIT_S) * 1000, call.signal)
         const data = { taskId: r.taskId, parentTaskId: parentTaskId ?? null, result: r.result ?? null }
-        if (r.result) return { text: outcomeText(r.result), data }
-        const text = wait
-          ? `Delegated task ${r.taskId} did not finish within ${timeout_s ?? DEFAULT_WAIT_S} s; it goes on. Check it with cca_status {"task_id": "${r.taskId}"}.`
-          : `Delegated task ${r.taskId}${role ? ` to role ${role}` : ""}${parentTaskId ? ` as a subtask of ${parentTaskId}` : ""}. Check it with cca_status {"task_id": "${r.taskId}"}.`
-        return { text, data }
+        if (r.result) return { ...outcome(r.result), data }
+        const summary = wait
+          ? `Delegated task ${r.taskId} did not finish within ${timeout_s ?? DEFAULT_WAIT_S} s; it goes on. Check it with cca_status {"task_id": "${r.taskId}"}`
+          : `Delegated task ${r.taskId}${role ? ` to role ${role}` : ""}${parentTaskId ? ` as a subtask of ${parentTaskId}` : ""}. Check it with cca_status {"task_id": "${r.taskId}"}`
+        return { summary, data }
       },
     }),
     defineTool({
@@ -67,7 +67,7 @@ export function agentModeTools(ctx: ToolContext) {
       async run({ message, percent, task_id }, call) {
         const taskId = await ownRunningTask(agent, ctx, task_id, call.signal)
         await agent.progress({ taskId, message, percent }, call.signal)
-        return { text: `progress of task ${taskId} reported${percent === undefined ? "" : ` (${percent}%)`}`, data: { taskId, message, percent: percent ?? null } }
+        return { summary: `progress of task ${taskId} reported${percent === undefined ? "" : ` (${percent}%)`}`, data: { taskId, message, percent: percent ?? null } }
       },
     }),
   ]

@@ -28,10 +28,13 @@ export function agentTools({ daemon, agent }: ToolContext) {
       readOnly: true,
       async run({ role }, call) {
         const { items } = await daemon.call<{ items: Agent[] }>("GET", "/api/v1/agents", { query: { role }, signal: call.signal })
-        const text = items.length
-          ? [`${items.length} agent(s):`, ...items.map((a) => `  ${a.id}  role ${a.role}  ${a.status}${a.taskIds.length ? `  task ${a.taskIds.join(",")}` : ""}${a.host ? `  on ${a.host}` : ""}`)].join("\n")
-          : `no agents${role ? ` of role ${role}` : ""} are connected; queued tasks wait until one connects`
-        return { text, data: { agents: items } }
+        if (items.length === 0) return { summary: `no agents${role ? ` of role ${role}` : ""} are connected; queued tasks wait until one connects`, data: { agents: [] } }
+        const count = (s: string) => items.filter((a) => a.status === s).length
+        return {
+          summary: `${items.length} agent(s)${role ? ` of role ${role}` : ""}: ${count("idle")} idle, ${count("busy")} busy, ${items.length - count("idle") - count("busy")} unhealthy or gone`,
+          detail: items.map((a) => `${a.id}  role ${a.role}  ${a.status}${a.taskIds.length ? `  task ${a.taskIds.join(",")}` : ""}${a.host ? `  on ${a.host}` : ""}`).join("\n"),
+          data: { agents: items },
+        }
       },
     }),
     defineTool({
@@ -43,11 +46,11 @@ export function agentTools({ daemon, agent }: ToolContext) {
       async run(_args, call) {
         const w = await daemon.call<Workloads>("GET", "/api/v1/workloads", { signal: call.signal })
         const roles = Object.entries(w.roles)
-        const lines = [
-          `tasks: ${Object.entries(w.tasks).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`,
-          ...(roles.length ? roles.map(([r, c]) => `role ${r}: ${c.agents} agent(s), ${c.idle} idle, ${c.busy} busy, ${c.unhealthy} unhealthy`) : ["no agents connected"]),
-        ]
-        return { text: lines.join("\n"), data: w }
+        return {
+          summary: `tasks: ${Object.entries(w.tasks).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}; ${roles.length} role(s) with agents`,
+          detail: roles.length ? roles.map(([r, c]) => `role ${r}: ${c.agents} agent(s), ${c.idle} idle, ${c.busy} busy, ${c.unhealthy} unhealthy`).join("\n") : "no agents connected",
+          data: w,
+        }
       },
     }),
     defineTool({
@@ -58,8 +61,7 @@ export function agentTools({ daemon, agent }: ToolContext) {
       readOnly: true,
       async run(_args, call) {
         const s = await daemon.call<AcpStatus>("GET", "/api/v1/acp/status", { signal: call.signal })
-        const text = `ACP: ${s.connections} connection(s), ${s.agents.healthy} healthy and ${s.agents.unhealthy} unhealthy agent(s), ${s.messages.in} message(s) in, ${s.errors} error(s)\n${jsonText(s, 2000)}`
-        return { text, data: s }
+        return { summary: `ACP: ${s.connections} connection(s), ${s.agents.healthy} healthy and ${s.agents.unhealthy} unhealthy agent(s), ${s.messages.in} message(s) in, ${s.errors} error(s)`, detail: jsonText(s, 2000), data: s }
       },
     }),
     defineTool({
@@ -74,7 +76,7 @@ export function agentTools({ daemon, agent }: ToolContext) {
         const { recipients } = agent
           ? await agent.broadcast({ message, role }, call.signal)
           : await daemon.call<{ recipients: number }>("POST", "/api/v1/broadcast", { body: { message, role }, signal: call.signal })
-        return { text: `broadcast delivered to ${recipients} agent(s)${role ? ` of role ${role}` : ""}`, data: { recipients } }
+        return { summary: `broadcast delivered to ${recipients} agent(s)${role ? ` of role ${role}` : ""}`, data: { recipients } }
       },
     }),
   ]

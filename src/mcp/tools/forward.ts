@@ -9,7 +9,7 @@ import { asObject, jsonText, type Answer, type Call } from "../tool"
 
 export async function forward(daemon: DaemonLink, call: Call, method: "GET" | "POST", path: string, opts: { body?: Record<string, unknown>; query?: Query; title: string }): Promise<Answer> {
   const answer = await daemon.call<unknown>(method, path, { body: opts.body, query: opts.query, signal: call.signal })
-  return { text: `${opts.title}:\n${jsonText(answer)}`, data: asObject(answer) }
+  return { summary: opts.title, detail: jsonText(answer), data: asObject(answer) }
 }
 
 /** Drop undefined values, so optional arguments left out are not sent. */

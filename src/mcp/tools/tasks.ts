@@ -43,23 +43,29 @@ export const TaskOutput = {
 
 const seconds = (ms: number | null) => (ms === null ? "" : ` in ${(ms / 1000).toFixed(1)} s`)
 
-/** One task in a few lines: what a model needs to decide its next step. */
-export function taskText(t: TaskJson): string {
+/** One line a model can act on, and the task's result or error as the detail. */
+export function taskAnswer(t: TaskJson): { summary: string; detail?: string } {
   const who = t.agentId ? ` by agent ${t.agentId}` : ""
   switch (t.status) {
     case "pending":
-      return `Task ${t.id} is queued${t.role ? ` for role ${t.role}` : ""} (priority ${t.priority}): ${t.description}\nFollow it with cca_status {"task_id": "${t.id}"}.`
+      return { summary: `Task ${t.id} is queued${t.role ? ` for role ${t.role}` : ""} (priority ${t.priority}); follow it with cca_status {"task_id": "${t.id}"}` }
     case "running": {
-      const pct = t.progress === null ? "" : ` ${Math.round(t.progress * 100)}%`
-      return `Task ${t.id} is running${who}${pct}${t.progressMessage ? `: ${t.progressMessage}` : ""} (attempt ${t.attempts} of ${t.maxAttempts}).`
+      const pct = t.progress === null ? "" : `, ${Math.round(t.progress * 100)}%`
+      return { summary: `Task ${t.id} is running${t.agentId ? ` on agent ${t.agentId}` : ""}${pct}${t.progressMessage ? `: ${t.progressMessage}` : ""} (attempt ${t.attempts} of ${t.maxAttempts})` }
     }
     case "completed":
-      return `Task ${t.id} completed${who}${seconds(t.durationMs)}. Result:\n\n${t.result ?? "(no output)"}`
+      return { summary: `Task ${t.id} completed${who}${seconds(t.durationMs)}; its result follows`, detail: t.result ?? "(no output)" }
     case "failed":
-      return `Task ${t.id} failed${who} after ${t.attempts} attempt(s): ${t.error?.code ?? "error"}: ${t.error?.message ?? "no message"}`
+      return { summary: `Task ${t.id} failed${who} after ${t.attempts} attempt(s): ${t.error?.code ?? "error"}: ${t.error?.message ?? "no message"}` }
     case "cancelled":
-      return `Task ${t.id} was cancelled${t.error?.message ? `: ${t.error.message}` : ""}.`
+      return { summary: `Task ${t.id} was cancelled${t.error?.message ? `: ${t.error.message}` : ""}` }
   }
+}
+
+/** The fields of a task worth a model's tokens (the daemon sends more). */
+export function taskView(t: TaskJson) {
+  const { id, status, description, role, priority, agentId, parentId, progress, progressMessage, attempts, maxAttempts, result, error, durationMs, costUsd, createdAt, finishedAt } = t
+  return { id, status, description, role, priority, agentId, parentId, progress, progressMessage, attempts, maxAttempts, result, error, durationMs, costUsd, createdAt, finishedAt }
 }
 
 function eventLine(e: TaskEventJson): string {
@@ -111,7 +117,7 @@ export function taskTools({ daemon }: ToolContext) {
         const { wait, ...body } = args
         const created = await daemon.call<{ id: string; task: TaskJson }>("POST", "/api/v1/tasks", { body, signal: call.signal })
         const task = wait ? await waitForTask(daemon, created.id, call) : created.task
-        return { text: taskText(task), data: task }
+        return { ...taskAnswer(task), data: taskView(task) }
       },
     }),
     defineTool({
@@ -123,7 +129,7 @@ export function taskTools({ daemon }: ToolContext) {
       async run({ task_id }, call) {
         if (task_id) {
           const task = await daemon.call<TaskJson>("GET", taskPath(task_id), { signal: call.signal })
-          return { text: taskText(task), data: { task } }
+          return { ...taskAnswer(task), data: { task: taskView(task) } }
         }
         const [status, recent] = await Promise.all([
           daemon.call<Status>("GET", "/api/v1/status", { signal: call.signal }),
@@ -131,13 +137,11 @@ export function taskTools({ daemon }: ToolContext) {
         ])
         const counts = Object.entries(status.tasks).map(([k, n]) => `${k} ${n}`).join(", ")
         const a = status.agents
-        const lines = [
-          `cca daemon ${status.daemon.id} ${status.daemon.version}, up ${status.daemon.uptimeS} s at ${status.daemon.http}`,
-          `tasks: ${counts || "none"}`,
-          `agents: ${a.connected} connected (${a.idle} idle, ${a.busy} busy), ${a.total - a.healthy} unhealthy`,
-          ...(recent.items.length ? ["recent tasks:", ...recent.items.map((t) => `  ${t.id}  ${t.status.padEnd(9)} ${t.role ?? "(any)"}  ${t.description.slice(0, 80)}`)] : []),
-        ]
-        return { text: lines.join("\n"), data: { status, recent: recent.items } }
+        return {
+          summary: `cca daemon ${status.daemon.id} ${status.daemon.version}, up ${status.daemon.uptimeS} s at ${status.daemon.http}; tasks: ${counts || "none"}; agents: ${a.connected} connected (${a.idle} idle, ${a.busy} busy), ${a.total - a.healthy} unhealthy`,
+          detail: recent.items.length ? ["recent tasks:", ...recent.items.map((t) => `${t.id}  ${t.status.padEnd(9)} ${t.role ?? "(any)"}  ${t.description.slice(0, 80)}`)].join("\n") : "no tasks yet",
+          data: { status, recent: recent.items.map((t) => ({ id: t.id, status: t.status, role: t.role, description: t.description.slice(0, 200), agentId: t.agentId })) },
+        }
       },
     }),
     defineTool({
@@ -148,8 +152,8 @@ export function taskTools({ daemon }: ToolContext) {
       readOnly: true,
       async run({ limit }, call) {
         const { items } = await daemon.call<{ items: TaskEventJson[] }>("GET", "/api/v1/activity", { query: { limit: limit ?? 20 }, signal: call.signal })
-        const text = items.length ? items.map((e) => `${e.createdAt.slice(11, 19)}  ${e.taskId}  ${eventLine(e)}`).join("\n") : "no task activity yet"
-        return { text, data: { events: items } }
+        if (items.length === 0) return { summary: "no task activity yet", data: { events: [] } }
+        return { summary: `${items.length} recent task event(s), newest first`, detail: items.map((e) => `${e.createdAt.slice(11, 19)}  ${e.taskId}  ${eventLine(e)}`).join("\n"), data: { events: items } }
       },
     }),
   ]
