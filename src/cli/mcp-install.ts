@@ -13,8 +13,8 @@ import { join } from "node:path"
 export default command({
   meta: { name: "install", description: "Register `cca mcp` with Claude Code (user: ~/.claude.json; project: .mcp.json)" },
   args: {
-    scope: { type: "string", description: "user (default) or project", default: "user" },
-    name: { type: "string", description: "Server name; tools appear as mcp__<name>__cca_task (default cca)", default: "cca" },
+    scope: { type: "string", description: "user (~/.claude.json) or project (.mcp.json)", default: "user" },
+    name: { type: "string", description: "Server name; tools appear as mcp__<name>__cca_task", default: "cca" },
     command: { type: "string", description: "Program Claude Code starts (default: this binary; `cca` to use PATH)" },
   },
   async run(ctx, args) {

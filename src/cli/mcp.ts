@@ -19,7 +19,7 @@ const mcp = command({
   args: {
     agent: { type: "string", description: "Serve as this pool agent's bridge: adds cca_delegate and cca_report_progress over ACP" },
     role: { type: "string", description: "With --agent: the agent's role, as ACP shows it (default agent)" },
-    timeout: { type: "string", description: "Seconds the daemon may take to answer before a tool fails (default 10)", default: "10" },
+    timeout: { type: "string", description: "Seconds the daemon may take to answer before a tool fails", default: "10" },
   },
   async run(_ctx, args) {
     if (args._[0] === "install") return // citty runs the parent after a subcommand

@@ -12,7 +12,7 @@ import { keyValues } from "../output"
 export default command({
   meta: { name: "install", description: "Install the cca plugin for Claude Code (MCP server + /cca:* commands)" },
   args: {
-    scope: { type: "string", description: "user (default: ~/.claude/skills/cca) or project (<repo>/.claude/skills/cca)", default: "user" },
+    scope: { type: "string", description: "user (~/.claude/skills/cca) or project (<repo>/.claude/skills/cca)", default: "user" },
     command: { type: "string", description: "Program the plugin's MCP server runs (default: this binary; `cca` to use PATH)" },
   },
   async run(ctx, args) {

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { dirname, join } from "node:path"
 import { writeFileSync } from "node:fs"
 import type { AcpClient } from "../../src/acp/client"
+import { startAgent } from "../../src/agent/agent"
+import { ccaMcpServer } from "../../src/agent/mcp-config"
 import { CLAUDE, claudeEnv, SONNET, TEST_API_KEY } from "../support/claude"
 import { binary, cli } from "../support/cli"
 import { startModelServer, type ModelServer, type RecordedRequest } from "../support/model-server"
@@ -38,6 +40,7 @@ beforeAll(async () => {
     { match: { toolResult: { name: `${P}cca_agents` } }, reply: { content: "all three tools answered" } },
     { match: { lastUserText: "installed plugin", toolResult: false }, reply: { content: [{ type: "tool_use", name: `${P}cca_agents`, input: { role: "cc-docs" } }] } },
     { match: { lastUserText: "installed server", toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_workloads", input: {} }] } },
+    { match: { lastUserText: "split the docs work", toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_delegate", input: { task: "document the API", role: "cc-docs", wait: true } }] } },
     { match: { toolResult: true }, reply: { content: "done" } },
   ])
   // HOME for claude; `cca` on PATH for the repository's plugin/.mcp.json.
@@ -111,4 +114,31 @@ test("installed with `cca plugin install`, then with `cca mcp install`, Claude C
   const [workloads] = resultsOf(model.requests.slice(from))
   expect([workloads!.name, workloads!.isError]).toEqual(["mcp__cca__cca_workloads", false])
   expect(seen(workloads!)).toMatchObject({ roles: { "cc-docs": { agents: 1 } } })
+})
+
+test("a pool agent's own `cca mcp --agent ID` (its --mcp-config) delegates over ACP and gets the child's result", async () => {
+  const agent = await startAgent({
+    id: "cc-agent",
+    role: "coordinator",
+    cwd: d.tmp.path,
+    stateDir: join(d.tmp.path, "agent-state"),
+    claudePath: CLAUDE,
+    model: SONNET,
+    env: { ...claudeEnv(model), CCA_DAEMON_URL: d.http, CCA_API_KEY: d.key },
+    mcpServers: { cca: ccaMcpServer("cc-agent", [binary("cca")]) },
+  })
+  try {
+    const from = model.requests.length
+    const turn = await agent.send("split the docs work").done
+    expect(turn.text).toBe("done")
+    expect(turn.permissionDenials).toEqual([])
+    const [delegated] = resultsOf(model.requests.slice(from))
+    expect([delegated!.name, delegated!.isError]).toEqual(["mcp__cca__cca_delegate", false])
+    const answer = seen(delegated!) as { summary: string; taskId: string; result: { status: string; output: string } }
+    expect(answer.result).toMatchObject({ status: "completed", output: "CHANGELOG written for: document the API" })
+    expect(answer.summary).toBe(`Delegated task ${answer.taskId} completed; its result follows`)
+    expect((await d.api("GET", `/api/v1/tasks/${answer.taskId}`)).body).toMatchObject({ status: "completed", agentId: "cc-worker", source: "delegation", metadata: { delegatedBy: "cc-agent" } })
+  } finally {
+    await agent.stop()
+  }
 })

@@ -76,10 +76,11 @@ async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number):
   return text.split("\n")[0] ?? ""
 }
 
-export async function startDaemon(): Promise<Daemon> {
+/** `env` adds settings (CCA__SECTION__KEY) to the daemon's environment. */
+export async function startDaemon(opts: { env?: Record<string, string> } = {}): Promise<Daemon> {
   const tmp = await tmpdir({ prefix: "cca-mcp-daemon-" })
   const home = homeEnv(tmp.path)
-  const env = childEnv(home)
+  const env = childEnv({ ...home, ...opts.env })
   const key = JSON.parse(await run([binary("cca"), "keys", "create", "--name", "mcp-test", "--json"], env)).data.key as string
   const stderrFile = join(tmp.path, "daemon.stderr")
   const proc = Bun.spawn([binary("cca"), "daemon", "--port", "0", "--acp-port", "0", "--json"], { env, stdout: "pipe", stderr: Bun.file(stderrFile) })

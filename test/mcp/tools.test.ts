@@ -2,7 +2,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
 import type { AcpClient } from "../../src/acp/client"
 import type { BroadcastNotice, TaskAssignParams } from "../../src/acp/protocol"
-import { daemonEnv, startDaemon, startMcp, text, type Daemon, type McpSession } from "./support"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { deferred } from "../acp/support"
+import { tmpdir } from "../support/tmpdir"
+import { daemonEnv, homeEnv, startDaemon, startMcp, text, type Daemon, type McpSession } from "./support"
 
 // The compiled `cca mcp` against the compiled daemon, through the SDK's
 // client over stdio: the tool list and its schemas, every tool's happy path,
@@ -17,7 +21,7 @@ const TOOLS = [
 let d: Daemon
 let mcp: McpSession
 let worker: AcpClient
-const broadcasts: BroadcastNotice[] = []
+const broadcast = deferred<BroadcastNotice>()
 
 beforeAll(async () => {
   d = await startDaemon()
@@ -31,7 +35,7 @@ beforeAll(async () => {
       }, 0)
       return { accepted: true }
     },
-    broadcast: (n) => broadcasts.push(n),
+    broadcast: (n) => broadcast.resolve(n),
   })
 }, 90_000)
 
@@ -131,9 +135,7 @@ test("cca_broadcast reaches the connected agents", async () => {
   const r = await mcp.call("cca_broadcast", { message: "freeze merges", role: "mcp-work" })
   expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work", recipients: 1 })
   expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work")
-  const deadline = Date.now() + 5000
-  while (!broadcasts.some((b) => b.message === "freeze merges") && Date.now() < deadline) await new Promise((res) => setImmediate(res))
-  expect(broadcasts.find((b) => b.message === "freeze merges")).toMatchObject({ from: "api", role: "mcp-work" })
+  expect(await broadcast.promise).toMatchObject({ from: "api", message: "freeze merges", role: "mcp-work" })
 })
 
 test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
@@ -191,4 +193,21 @@ test("bad input: a missing or mistyped field is a tool error naming it, and the 
   expect((await mcp.call("cca_agents")).isError).toBeFalsy()
   const page = (await d.api("GET", "/api/v1/tasks?limit=500")).body.items as { description: string }[]
   expect(page.filter((t) => t.description === "x")).toEqual([])
+})
+
+test("the daemon is found like the CLI finds it: run dir + CCA_API_KEY, or cca.toml's [client]; a missing key says how to get one", async () => {
+  await using viaRunDir = await startMcp([], { ...d.home, CCA_API_KEY: d.key })
+  expect(text(await viaRunDir.call("cca_agents"))).toMatch(/^1 agent\(s\)/)
+
+  await using noKey = await startMcp([], d.home)
+  const refused = await noKey.call("cca_agents")
+  expect(refused.isError).toBe(true)
+  expect(text(refused)).toBe("cca_agents: an API key is required\nTry: set CCA_API_KEY to a key from `cca keys create` (or client.api_key in cca.toml)")
+
+  await using tmp = await tmpdir({ prefix: "cca-mcp-client-" })
+  const home = homeEnv(tmp.path)
+  mkdirSync(join(home.XDG_CONFIG_HOME!, "cca"), { recursive: true })
+  writeFileSync(join(home.XDG_CONFIG_HOME!, "cca", "cca.toml"), `[client]\nurl = "${d.http}"\napi_key = "${d.key}"\n`, { mode: 0o600 })
+  await using viaToml = await startMcp([], home)
+  expect(text(await viaToml.call("cca_agents"))).toMatch(/^1 agent\(s\)/)
 })
