@@ -24,7 +24,8 @@ export default command({
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new UsageError(`--name must be letters, digits, - and _, not ${name}`, { hint: "cca mcp install --name cca" })
     const [bin, ...rest] = args.command ? [String(args.command)] : selfCommand()
     const file = scope === "user" ? claudeUserConfigFile() : join(projectRoot(process.cwd()), ".mcp.json")
-    const r = await registerMcpServer(file, name, { type: "stdio", command: bin!, args: [...rest, "mcp"], env: {} })
+    // A project's .mcp.json is meant to be committed: readable by all. ~/.claude.json holds secrets of Claude Code's own.
+    const r = await registerMcpServer(file, name, { type: "stdio", command: bin!, args: [...rest, "mcp"], env: {} }, scope === "user" ? 0o600 : 0o644)
     ctx.emit("McpServerRegistered", { ...r, scope, toolPrefix: `mcp__${name}__` }, (d) =>
       [
         `${d.replaced ? "updated" : "added"} MCP server "${d.name}" (${d.scope} scope)`,
@@ -33,7 +34,7 @@ export default command({
           ["runs", [d.server.command, ...d.server.args].join(" ")],
           ["tools", `${d.toolPrefix}cca_task, ${d.toolPrefix}cca_status, ...`],
         ]),
-        "Claude Code picks it up at its next start (`claude mcp get " + d.name + "` shows it). The tools need a running daemon: `cca daemon`.",
+        `Claude Code picks it up at its next start (\`claude mcp get ${d.name}\` shows it). The tools need a running daemon (\`cca daemon\`) and a key: CCA_API_KEY in Claude Code's environment, or client.api_key in cca.toml.`,
       ].join("\n"),
     )
   },

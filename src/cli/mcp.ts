@@ -30,6 +30,7 @@ const mcp = command({
     const agent = args.agent ? { id: String(args.agent), role: String(args.role || "agent") } : undefined
     const server = createCcaServer({ log, cwd: process.cwd(), agent, timeoutMs })
     log.info(`mcp server starting${agent ? ` for agent ${agent.id}` : ""} (pid ${process.pid})`)
+    if (process.stdin.isTTY) console.error("cca mcp speaks MCP (JSON-RPC) on stdin/stdout for Claude Code, which starts it: see `cca plugin install` or `cca mcp install`. Ctrl-D ends it.")
     await serveStdio(server, timeoutMs)
     log.info("mcp server stopped")
   },

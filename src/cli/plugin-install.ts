@@ -30,6 +30,7 @@ export default command({
           ["tools", `${d.toolPrefix}cca_task, ...`],
         ]),
         `Claude Code loads it at its next start as ${d.plugin} (in a running session: /reload-plugins). Remove it by deleting ${d.dir}.`,
+        "The tools need a running daemon (`cca daemon`) and a key: CCA_API_KEY in Claude Code's environment, or client.api_key in cca.toml.",
       ].join("\n"),
     )
   },

@@ -45,7 +45,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * file, keeping every other key and server. A file that is not a JSON object
  * is left untouched: the error names it.
  */
-export async function registerMcpServer(path: string, name: string, server: StdioServer): Promise<Registered> {
+export async function registerMcpServer(path: string, name: string, server: StdioServer, newFileMode = 0o600): Promise<Registered> {
   const text = await readTextIfExists(path)
   // A dotfile manager's symlink stays a symlink: the file it points to is replaced.
   const file = text === undefined ? path : realpathSync(path)
@@ -64,7 +64,7 @@ export async function registerMcpServer(path: string, name: string, server: Stdi
   const servers = (config.mcpServers ?? {}) as Record<string, unknown>
   const replaced = name in servers
   config.mcpServers = { ...servers, [name]: server }
-  const mode = text === undefined ? 0o600 : statSync(file).mode & 0o777
+  const mode = text === undefined ? newFileMode : statSync(file).mode & 0o777
   writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, mode)
   return { file, name, server, replaced }
 }

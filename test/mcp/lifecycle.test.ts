@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test"
 import { deferred } from "../acp/support"
 import { binary } from "../support/cli"
 import { tmpdir } from "../support/tmpdir"
-import { childEnv, homeEnv, startMcp, text } from "./support"
+import { childEnv, daemonEnv, homeEnv, startDaemon, startMcp, text } from "./support"
 
 // `cca mcp` when the daemon is missing, mute, or the call is cancelled; what
 // goes to stdout; and how the server ends. A daemon that accepts and never
@@ -140,3 +140,19 @@ test("bad command-line input is a usage error with a hint", async () => {
   expect(role.exitCode).toBe(2)
   expect(role.stderr.toString()).toContain("--role only applies with --agent")
 })
+
+test("the daemon going away while cca_task waits: a tool error naming the task to check later", async () => {
+  const d = await startDaemon()
+  let stopped = false
+  cleanup.push(async () => stopped || (await d[Symbol.asyncDispose]()))
+  const mcp = await startMcp([], daemonEnv(d))
+  cleanup.push(() => mcp.close())
+  const streaming = deferred<void>()
+  const call = mcp.call("cca_task", { description: "outlive the daemon", role: "life-nobody", wait: true }, { onprogress: () => streaming.resolve() })
+  await streaming.promise // the event stream is open: its replay of "created" arrived
+  await d[Symbol.asyncDispose]()
+  stopped = true
+  const r = await call
+  expect(r.isError).toBe(true)
+  expect(text(r)).toMatch(/^cca_task: task (\S+) was queued, but waiting for it failed: .+\nTry: the task goes on in the daemon; check it with cca_status \{"task_id": "\1"\}$/)
+}, 60_000)

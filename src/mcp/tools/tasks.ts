@@ -1,5 +1,5 @@
 import * as z from "zod"
-import { PrerequisiteError } from "../../errors"
+import { isAppError, PrerequisiteError } from "../../errors"
 import { FINAL_EVENT_TYPES, type TaskEventJson } from "../../orchestrator/events"
 import type { DaemonLink } from "../daemon"
 import { defineTool, type Call, type ToolContext } from "../tool"
@@ -80,16 +80,20 @@ function eventLine(e: TaskEventJson): string {
 
 /** Follow a task's event stream until its final event, then read the task. */
 export async function waitForTask(daemon: DaemonLink, id: string, call: Call): Promise<TaskJson> {
-  let lastEventId: string | undefined
-  for await (const sse of daemon.events(`${taskPath(id)}/events`, { signal: call.signal, lastEventId })) {
-    lastEventId = sse.id ?? lastEventId
-    const e = JSON.parse(sse.data) as TaskEventJson
-    call.progress(`task ${id}: ${eventLine(e)}`)
-    if (FINAL_EVENT_TYPES.has(e.type)) break
+  try {
+    for await (const sse of daemon.events(`${taskPath(id)}/events`, { signal: call.signal })) {
+      const e = JSON.parse(sse.data) as TaskEventJson
+      call.progress(`task ${id}: ${eventLine(e)}`)
+      if (FINAL_EVENT_TYPES.has(e.type)) break
+    }
+    const task = await daemon.call<TaskJson>("GET", taskPath(id), { signal: call.signal })
+    if (FINAL.has(task.status)) return task
+    throw new PrerequisiteError(`the daemon ended the event stream of task ${id} while it is still ${task.status}`)
+  } catch (e) {
+    if (isAppError(e) && e.code === "cancelled") throw e
+    // The task was created: whatever broke the wait, say which task to look at.
+    throw new PrerequisiteError(`task ${id} was queued, but waiting for it failed: ${(e as Error).message}`, { hint: `the task goes on in the daemon; check it with cca_status {"task_id": "${id}"}`, cause: e })
   }
-  const task = await daemon.call<TaskJson>("GET", taskPath(id), { signal: call.signal })
-  if (FINAL.has(task.status)) return task
-  throw new PrerequisiteError(`the daemon ended the event stream of task ${id} while it is still ${task.status}`, { hint: `the task goes on; check it with cca_status {"task_id": "${id}"}` })
 }
 
 type Status = {
