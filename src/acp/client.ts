@@ -96,6 +96,11 @@ export class AcpClient {
     return this.state_
   }
 
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
   /** Tasks accepted and not yet reported; declared again at every (re-)registration. */
   get runningTasks(): string[] {
     return [...this.running]
