@@ -62,7 +62,7 @@ export class Connection {
    * with 4008 rather than letting the queue grow.
    */
   send(text: string): boolean {
-    if (this.closed) return false
+    if (this.closed || this.ws.readyState !== 1) return false
     const status = this.ws.send(text)
     if (status > 0) {
       this.ctx.counters.messagesOut++
