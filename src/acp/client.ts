@@ -187,7 +187,7 @@ export class AcpClient {
     } catch (e) {
       this.pending.fail(id, e as Error)
     }
-    return validate(spec.result, await answer)
+    return validate(spec.result, await answer, `result of ${method}`)
   }
 
   private sendFrame(frame: string, method: string): void {
@@ -331,8 +331,9 @@ export class AcpClient {
     const reply = (text: string) => ws.readyState === WebSocket.OPEN && ws.send(text)
     Promise.resolve()
       .then(() => this.serve(frame.method, frame.params))
+      .then((r) => encodeResult(frame.id, r))
       .then(
-        (r) => reply(encodeResult(frame.id, r)),
+        (text) => reply(text),
         (e: unknown) => {
           const { error, internal } = toRpcError(e)
           if (internal) this.log.error(`acp-client: handling ${frame.method} failed:`, e)
@@ -345,7 +346,7 @@ export class AcpClient {
     const h = this.opts.handlers ?? {}
     if (method === "task_assign") {
       const task = validate(ClientMethods.task_assign.params, params)
-      const answer = h.taskAssign ? validate(ClientMethods.task_assign.result, await h.taskAssign(task)) : { accepted: false, reason: "this agent takes no tasks" }
+      const answer = h.taskAssign ? validate(ClientMethods.task_assign.result, await h.taskAssign(task), "answer of the taskAssign handler") : { accepted: false, reason: "this agent takes no tasks" }
       if (answer.accepted) this.running.add(task.taskId)
       return answer
     }

@@ -3,7 +3,7 @@ import type { Logger } from "../log"
 import type { Clock } from "./clock"
 import { AcpConnectionClosedError, type RpcErrorObject } from "./errors"
 import { CloseCode } from "./protocol"
-import { PendingRequests, encodeError, encodeNotification, encodeRequest, encodeResult, type Id } from "./rpc"
+import { PendingRequests, encodeError, encodeNotification, encodeRequest, type Id } from "./rpc"
 
 // One agent's WebSocket on the server side: sends with a bounded queue,
 // requests to the agent with timeouts, and the lifetime signal that cancels
@@ -80,10 +80,6 @@ export class Connection {
 
   notify(method: string, params: unknown): boolean {
     return this.send(encodeNotification(method, params))
-  }
-
-  respond(id: Id, result: unknown): void {
-    this.send(encodeResult(id, result))
   }
 
   respondError(id: Id | null, error: RpcErrorObject): void {

@@ -20,7 +20,7 @@ import {
   type TaskAssignParams,
 } from "./protocol"
 import { AgentRegistry, type AgentInfo, type Health } from "./registry"
-import { isTooLarge, parseFrame, peekId, validate, type Frame } from "./rpc"
+import { encodeResult, isTooLarge, parseFrame, peekId, validate, type Frame } from "./rpc"
 
 // The ACP server: JSON-RPC 2.0 over Bun's WebSocket, authenticated at the
 // handshake. Transport, agent registry and routing live here; what methods
@@ -139,7 +139,7 @@ export class AcpServer {
   /** Offers a task to an agent; on `accepted` the server tracks it until its task_result or a release. */
   async assignTask(agentId: string, task: TaskAssignParams, opts: { timeoutMs?: number } = {}): Promise<TaskAssignResult> {
     const conn = this.connectionOf(agentId)
-    const answer = validate(TaskAssignResult, await conn.request("task_assign", task, opts.timeoutMs ?? this.requestTimeoutMs))
+    const answer = validate(TaskAssignResult, await conn.request("task_assign", task, opts.timeoutMs ?? this.requestTimeoutMs), "result of task_assign")
     if (answer.accepted) this.registry.track(agentId, task.taskId)
     return answer
   }
@@ -157,7 +157,7 @@ export class AcpServer {
 
   async healthCheck(agentId: string, opts: { timeoutMs?: number } = {}): Promise<AgentHealth> {
     const conn = this.connectionOf(agentId)
-    return validate(AgentHealth, await conn.request("health_check", {}, opts.timeoutMs ?? this.requestTimeoutMs))
+    return validate(AgentHealth, await conn.request("health_check", {}, opts.timeoutMs ?? this.requestTimeoutMs), "result of health_check")
   }
 
   /** Sends a broadcast notification to every connected agent, or those of one role; returns how many got it. */
@@ -294,11 +294,21 @@ export class AcpServer {
     if (!handler) return conn.respondError(frame.id, { code: ErrorCode.methodNotFound, message: `Method not found: ${frame.method}`, data: { method: frame.method } })
     try {
       const result = handler(this.core, conn, frame.params)
-      if (result instanceof Promise) result.then((r) => conn.respond(frame.id, r), (e: unknown) => this.fail(conn, frame, e))
-      else conn.respond(frame.id, result)
+      if (result instanceof Promise) result.then((r) => this.reply(conn, frame, r), (e: unknown) => this.fail(conn, frame, e))
+      else this.reply(conn, frame, result)
     } catch (e) {
       this.fail(conn, frame, e)
     }
+  }
+
+  private reply(conn: Connection, frame: Extract<Frame, { kind: "request" }>, result: unknown): void {
+    let text: string
+    try {
+      text = encodeResult(frame.id, result) // a host hook may return something JSON cannot carry
+    } catch (e) {
+      return this.fail(conn, frame, e)
+    }
+    conn.send(text)
   }
 
   private fail(conn: Connection, frame: Extract<Frame, { kind: "request" }>, e: unknown): void {
