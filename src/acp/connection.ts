@@ -28,6 +28,8 @@ export type ConnectionContext = { counters: Counters; log: Logger; clock: Clock;
 export class Connection {
   agentId: string | null = null
   closed = false
+  /** Requests from this agent whose (async) handling has not finished. */
+  inFlight = 0
   readonly pending: PendingRequests
   private lifetime = new AbortController()
 

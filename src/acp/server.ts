@@ -51,6 +51,8 @@ export type AcpServerOptions = {
   maxBufferedBytes?: number
   /** Timeout of requests the server sends to agents (task_assign, health_check). Default 30 s. */
   requestTimeoutMs?: number
+  /** Requests of one connection handled at once (a waiting agent.delegate counts); more get -32006. Default 256. */
+  maxInFlight?: number
 }
 
 export type AcpStatus = {
@@ -76,6 +78,7 @@ export class AcpServer {
   private readonly maxFrameBytes: number
   private readonly maxBufferedBytes: number
   private readonly requestTimeoutMs: number
+  private readonly maxInFlight: number
   private sweeper: Timer | null = null
   private nextConnId = 1
   private stopping = false
@@ -87,6 +90,7 @@ export class AcpServer {
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
+    this.maxInFlight = opts.maxInFlight ?? 256
     const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS
     this.registry = new AgentRegistry(heartbeatIntervalMs, opts.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS)
     this.core = {
@@ -292,10 +296,19 @@ export class AcpServer {
   private onRequest(conn: Connection, frame: Extract<Frame, { kind: "request" }>): void {
     const handler = requestHandlers[frame.method]
     if (!handler) return conn.respondError(frame.id, { code: ErrorCode.methodNotFound, message: `Method not found: ${frame.method}`, data: { method: frame.method } })
+    if (conn.inFlight >= this.maxInFlight) {
+      return conn.respondError(frame.id, { code: ErrorCode.tooManyInFlight, message: `Too many requests in flight on this connection (limit ${this.maxInFlight}); retry when some have answered` })
+    }
     try {
       const result = handler(this.core, conn, frame.params)
-      if (result instanceof Promise) result.then((r) => this.reply(conn, frame, r), (e: unknown) => this.fail(conn, frame, e))
-      else this.reply(conn, frame, result)
+      if (!(result instanceof Promise)) return this.reply(conn, frame, result)
+      conn.inFlight++
+      result
+        .finally(() => conn.inFlight--)
+        .then(
+          (r) => this.reply(conn, frame, r),
+          (e: unknown) => this.fail(conn, frame, e),
+        )
     } catch (e) {
       this.fail(conn, frame, e)
     }

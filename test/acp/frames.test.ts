@@ -152,3 +152,30 @@ describe("slow consumers", () => {
     expect((await slow.closed).code).toBe(CloseCode.slowConsumer)
   })
 })
+
+describe("requests in flight", () => {
+  test("past maxInFlight a connection gets -32006 until its requests answer; other connections are unaffected", async () => {
+    const waiting: (() => void)[] = []
+    await using s = await startServer({
+      maxInFlight: 3,
+      hooks: { onDelegate: () => new Promise((resolve) => waiting.push(() => resolve({ taskId: "child" }))) },
+    })
+    const sock = await RawSocket.open(s.url)
+    await sock.register("greedy")
+    for (let i = 1; i <= 4; i++) sock.send({ jsonrpc: "2.0", id: i, method: "agent.delegate", params: { prompt: "x", wait: true } })
+    expect(await sock.next()).toMatchObject({ id: 4, error: { code: ErrorCode.tooManyInFlight } })
+    const other = await RawSocket.open(s.url)
+    await other.register("calm")
+    other.send({ jsonrpc: "2.0", id: 1, method: "agent.delegate", params: { prompt: "y" } })
+    await until(() => waiting.length === 4, "the other connection's delegation to reach the hook")
+    for (const release of waiting.splice(0)) release()
+    expect((await other.next()).result).toEqual({ taskId: "child" })
+    const answered = [await sock.next(), await sock.next(), await sock.next()].map((r) => r.id).sort()
+    expect(answered).toEqual([1, 2, 3])
+    const again = sock.call("agent.delegate", { prompt: "z" }, 5)
+    await until(() => waiting.length === 1, "the next delegation")
+    waiting.pop()!()
+    expect((await again).result).toEqual({ taskId: "child" })
+    await Promise.all([sock.close(), other.close()])
+  })
+})
