@@ -92,14 +92,14 @@ async function inBatches<T>(n: number, make: (i: number) => Promise<T>): Promise
 async function rawPeers(t: AcpTarget, n: number, register: boolean, tag: string): Promise<RawPeer[]> {
   return inBatches(n, async (i) => {
     const p = await RawPeer.open(t)
-    if (register) await p.call("agent.register", { agentId: `bench-${tag}-${i}`, role: i % 2 ? "backend" : "qa" })
+    if (register) await p.call("agent.register", { agentId: `bench-${tag}-${i}`, role: i % 2 ? "bench-a" : "bench-b" })
     return p
   })
 }
 
 async function acpClients(t: AcpTarget, n: number, tag: string, onBroadcast?: () => void): Promise<AcpClient[]> {
   return inBatches(n, async (i) => {
-    const c = new AcpClient({ url: t.url, apiKey: t.apiKey, agent: { agentId: `bench-${tag}-${i}`, role: i % 2 ? "backend" : "qa" }, handlers: { broadcast: onBroadcast }, reconnect: false, log: quiet })
+    const c = new AcpClient({ url: t.url, apiKey: t.apiKey, agent: { agentId: `bench-${tag}-${i}`, role: i % 2 ? "bench-a" : "bench-b" }, handlers: { broadcast: onBroadcast }, reconnect: false, log: quiet })
     await c.connect()
     return c
   })

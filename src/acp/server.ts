@@ -108,6 +108,7 @@ export class AcpServer {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async listen(): Promise<{ port: number; url: string }> {
     if (this.server) return { port: this.port, url: this.url }
+    this.stopping = false
     const ctx = { counters: this.counters, log: this.log, clock: this.clock, maxBufferedBytes: this.maxBufferedBytes }
     this.server = Bun.serve<ConnData>({
       port: this.opts.port ?? DEFAULT_PORT,

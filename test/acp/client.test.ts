@@ -178,3 +178,15 @@ describe("AcpClient", () => {
     await until(() => s.server.agent("w1")?.connected === false, "the server to see the close")
   })
 })
+
+test("a stopped server can listen again and agents register anew", async () => {
+  await using s = await startServer()
+  await using c = client(s.url, new ManualClock(), { reconnect: false })
+  await c.connect()
+  await s.server.stop()
+  const { url } = await s.server.listen()
+  await using again = client(url, new ManualClock(), { reconnect: false, agent: { agentId: "w2", role: "qa" } })
+  await again.connect()
+  expect(s.server.agent("w2")?.connected).toBe(true)
+  expect(s.lines.filter((l) => l.includes("registered (role")).length).toBe(2)
+})
