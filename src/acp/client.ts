@@ -122,13 +122,16 @@ export class AcpClient {
     return this.call(method, params, opts.timeoutMs) as Promise<ResultOf<S, M>>
   }
 
-  notify<M extends ServerNotification>(method: M, params: ParamsOf<S, M>): void {
+  /** Sends a notification; false when not connected (notifications are fire-and-forget, nothing is queued). */
+  notify<M extends ServerNotification>(method: M, params: ParamsOf<S, M>): boolean {
     const frame = encodeNotification(method, validate(ServerMethods[method].params, params))
+    if (this.state_ !== "ready") return false
     this.sendFrame(frame, method)
+    return true
   }
 
-  progress(p: ParamsOf<S, "task.progress">): void {
-    this.notify("task.progress", p)
+  progress(p: ParamsOf<S, "task.progress">): boolean {
+    return this.notify("task.progress", p)
   }
 
   /** Reports a task's outcome; once the server recorded it the task is no longer declared as running. */
@@ -167,7 +170,10 @@ export class AcpClient {
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       const gone = new Promise<void>((resolve) => ws.addEventListener("close", () => resolve(), { once: true }))
       ws.close(1000, "client closing")
+      // Bun waits up to 30 s for the server's close frame; a shutting-down worker should not.
+      const cut = this.clock.setTimeout(() => ws.terminate(), 2000)
       await gone
+      cut.cancel()
     }
     this.opts.handlers?.closed?.()
   }
