@@ -96,6 +96,11 @@ export class AcpClient {
     return this.state_
   }
 
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
   /** Tasks accepted and not yet reported; declared again at every (re-)registration. */
   get runningTasks(): string[] {
     return [...this.running]
@@ -117,13 +122,16 @@ export class AcpClient {
     return this.call(method, params, opts.timeoutMs) as Promise<ResultOf<S, M>>
   }
 
-  notify<M extends ServerNotification>(method: M, params: ParamsOf<S, M>): void {
+  /** Sends a notification; false when not connected (notifications are fire-and-forget, nothing is queued). */
+  notify<M extends ServerNotification>(method: M, params: ParamsOf<S, M>): boolean {
     const frame = encodeNotification(method, validate(ServerMethods[method].params, params))
+    if (this.state_ !== "ready") return false
     this.sendFrame(frame, method)
+    return true
   }
 
-  progress(p: ParamsOf<S, "task.progress">): void {
-    this.notify("task.progress", p)
+  progress(p: ParamsOf<S, "task.progress">): boolean {
+    return this.notify("task.progress", p)
   }
 
   /** Reports a task's outcome; once the server recorded it the task is no longer declared as running. */
@@ -162,7 +170,10 @@ export class AcpClient {
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       const gone = new Promise<void>((resolve) => ws.addEventListener("close", () => resolve(), { once: true }))
       ws.close(1000, "client closing")
+      // Bun waits up to 30 s for the server's close frame; a shutting-down worker should not.
+      const cut = this.clock.setTimeout(() => ws.terminate(), 2000)
       await gone
+      cut.cancel()
     }
     this.opts.handlers?.closed?.()
   }
@@ -182,7 +193,7 @@ export class AcpClient {
     } catch (e) {
       this.pending.fail(id, e as Error)
     }
-    return validate(spec.result, await answer)
+    return validate(spec.result, await answer, `result of ${method}`)
   }
 
   private sendFrame(frame: string, method: string): void {
@@ -326,8 +337,9 @@ export class AcpClient {
     const reply = (text: string) => ws.readyState === WebSocket.OPEN && ws.send(text)
     Promise.resolve()
       .then(() => this.serve(frame.method, frame.params))
+      .then((r) => encodeResult(frame.id, r))
       .then(
-        (r) => reply(encodeResult(frame.id, r)),
+        (text) => reply(text),
         (e: unknown) => {
           const { error, internal } = toRpcError(e)
           if (internal) this.log.error(`acp-client: handling ${frame.method} failed:`, e)
@@ -340,7 +352,7 @@ export class AcpClient {
     const h = this.opts.handlers ?? {}
     if (method === "task_assign") {
       const task = validate(ClientMethods.task_assign.params, params)
-      const answer = h.taskAssign ? validate(ClientMethods.task_assign.result, await h.taskAssign(task)) : { accepted: false, reason: "this agent takes no tasks" }
+      const answer = h.taskAssign ? validate(ClientMethods.task_assign.result, await h.taskAssign(task), "answer of the taskAssign handler") : { accepted: false, reason: "this agent takes no tasks" }
       if (answer.accepted) this.running.add(task.taskId)
       return answer
     }

@@ -3,7 +3,7 @@ import type { Logger } from "../log"
 import type { Clock } from "./clock"
 import { AcpConnectionClosedError, type RpcErrorObject } from "./errors"
 import { CloseCode } from "./protocol"
-import { PendingRequests, encodeError, encodeNotification, encodeRequest, encodeResult, type Id } from "./rpc"
+import { PendingRequests, encodeError, encodeNotification, encodeRequest, type Id } from "./rpc"
 
 // One agent's WebSocket on the server side: sends with a bounded queue,
 // requests to the agent with timeouts, and the lifetime signal that cancels
@@ -28,6 +28,8 @@ export type ConnectionContext = { counters: Counters; log: Logger; clock: Clock;
 export class Connection {
   agentId: string | null = null
   closed = false
+  /** Requests from this agent whose (async) handling has not finished. */
+  inFlight = 0
   readonly pending: PendingRequests
   private lifetime = new AbortController()
 
@@ -62,7 +64,7 @@ export class Connection {
    * with 4008 rather than letting the queue grow.
    */
   send(text: string): boolean {
-    if (this.closed) return false
+    if (this.closed || this.ws.readyState !== 1) return false
     const status = this.ws.send(text)
     if (status > 0) {
       this.ctx.counters.messagesOut++
@@ -80,10 +82,6 @@ export class Connection {
 
   notify(method: string, params: unknown): boolean {
     return this.send(encodeNotification(method, params))
-  }
-
-  respond(id: Id, result: unknown): void {
-    this.send(encodeResult(id, result))
   }
 
   respondError(id: Id | null, error: RpcErrorObject): void {

@@ -54,10 +54,11 @@ export const AcpAgentUnavailableError = defineError("acp_agent_unavailable", {
   hint: "list connected agents with the ACP status, or pick another agent",
 })
 
-export function invalidParams(issues: { path: string; message: string }[]): RpcError {
+/** A value failed its schema: "Invalid params: role: ..." (or "Invalid result of task_assign: ..."). */
+export function invalidParams(issues: { path: string; message: string }[], what = "params"): RpcError {
   const first = issues[0]
-  const where = first ? `${first.path || "params"}: ${first.message}` : "params"
-  return new RpcError(ErrorCode.invalidParams, `Invalid params: ${where}`, { issues })
+  const where = first ? `${first.path || "(root)"}: ${first.message}` : "(root)"
+  return new RpcError(ErrorCode.invalidParams, `Invalid ${what}: ${where}`, { issues })
 }
 
 /** The wire form of anything a handler threw; `internal` marks a bug worth logging with its stack. */

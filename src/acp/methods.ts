@@ -107,6 +107,7 @@ export const requestHandlers: Record<string, Handler> = {
     if (conn.closed) throw new RpcError(ErrorCode.internalError, "The connection closed during registration")
     const { agent, replaced, lost } = core.registry.register(p, conn.principal.id, conn, core.clock.now())
     conn.agentId = p.agentId
+    core.log.info(`acp: agent ${p.agentId} registered (role ${p.role}${p.host ? `, host ${p.host}` : ""}, ${p.taskIds.length} running task(s)) from ${conn.remote}`)
     if (replaced) {
       replaced.agentId = null
       replaced.close(CloseCode.superseded, "superseded: the agent registered on a newer connection")

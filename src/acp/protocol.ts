@@ -36,6 +36,8 @@ export const ErrorCode = {
   unavailable: -32004,
   /** Another principal's live connection holds this agent id. */
   agentIdInUse: -32005,
+  /** The connection already has `maxInFlight` requests being handled; retry when some have answered. */
+  tooManyInFlight: -32006,
 } as const
 
 /** WebSocket close codes the server uses beyond the standard ones. */

@@ -81,11 +81,14 @@ export function peekId(text: string): Id | null {
   }
 }
 
-/** Params checked against a method's schema; a failure names every issue with its path inside params. */
-export function validate<S extends v.GenericSchema>(schema: S, params: unknown): v.InferOutput<S> {
-  const r = v.safeParse(schema, params)
+/** A value checked against its schema; a failure names every issue with its dotted path. */
+export function validate<S extends v.GenericSchema>(schema: S, value: unknown, what = "params"): v.InferOutput<S> {
+  const r = v.safeParse(schema, value)
   if (r.success) return r.output
-  throw invalidParams(r.issues.map((i) => ({ path: v.getDotPath(i) ?? "", message: i.message })))
+  throw invalidParams(
+    r.issues.map((i) => ({ path: v.getDotPath(i) ?? "", message: i.message })),
+    what,
+  )
 }
 
 type Waiter = { method: string; resolve(value: unknown): void; reject(err: Error): void; timer: Timer }

@@ -20,7 +20,7 @@ import {
   type TaskAssignParams,
 } from "./protocol"
 import { AgentRegistry, type AgentInfo, type Health } from "./registry"
-import { isTooLarge, parseFrame, peekId, validate, type Frame } from "./rpc"
+import { encodeResult, isTooLarge, parseFrame, peekId, validate, type Frame } from "./rpc"
 
 // The ACP server: JSON-RPC 2.0 over Bun's WebSocket, authenticated at the
 // handshake. Transport, agent registry and routing live here; what methods
@@ -51,6 +51,8 @@ export type AcpServerOptions = {
   maxBufferedBytes?: number
   /** Timeout of requests the server sends to agents (task_assign, health_check). Default 30 s. */
   requestTimeoutMs?: number
+  /** Requests of one connection handled at once (a waiting agent.delegate counts); more get -32006. Default 256. */
+  maxInFlight?: number
 }
 
 export type AcpStatus = {
@@ -76,6 +78,7 @@ export class AcpServer {
   private readonly maxFrameBytes: number
   private readonly maxBufferedBytes: number
   private readonly requestTimeoutMs: number
+  private readonly maxInFlight: number
   private sweeper: Timer | null = null
   private nextConnId = 1
   private stopping = false
@@ -87,6 +90,7 @@ export class AcpServer {
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * 1024 * 1024
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
+    this.maxInFlight = opts.maxInFlight ?? 256
     const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS
     this.registry = new AgentRegistry(heartbeatIntervalMs, opts.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS)
     this.core = {
@@ -104,6 +108,7 @@ export class AcpServer {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async listen(): Promise<{ port: number; url: string }> {
     if (this.server) return { port: this.port, url: this.url }
+    this.stopping = false
     const ctx = { counters: this.counters, log: this.log, clock: this.clock, maxBufferedBytes: this.maxBufferedBytes }
     this.server = Bun.serve<ConnData>({
       port: this.opts.port ?? DEFAULT_PORT,
@@ -139,7 +144,7 @@ export class AcpServer {
   /** Offers a task to an agent; on `accepted` the server tracks it until its task_result or a release. */
   async assignTask(agentId: string, task: TaskAssignParams, opts: { timeoutMs?: number } = {}): Promise<TaskAssignResult> {
     const conn = this.connectionOf(agentId)
-    const answer = validate(TaskAssignResult, await conn.request("task_assign", task, opts.timeoutMs ?? this.requestTimeoutMs))
+    const answer = validate(TaskAssignResult, await conn.request("task_assign", task, opts.timeoutMs ?? this.requestTimeoutMs), "result of task_assign")
     if (answer.accepted) this.registry.track(agentId, task.taskId)
     return answer
   }
@@ -157,7 +162,7 @@ export class AcpServer {
 
   async healthCheck(agentId: string, opts: { timeoutMs?: number } = {}): Promise<AgentHealth> {
     const conn = this.connectionOf(agentId)
-    return validate(AgentHealth, await conn.request("health_check", {}, opts.timeoutMs ?? this.requestTimeoutMs))
+    return validate(AgentHealth, await conn.request("health_check", {}, opts.timeoutMs ?? this.requestTimeoutMs), "result of health_check")
   }
 
   /** Sends a broadcast notification to every connected agent, or those of one role; returns how many got it. */
@@ -292,13 +297,32 @@ export class AcpServer {
   private onRequest(conn: Connection, frame: Extract<Frame, { kind: "request" }>): void {
     const handler = requestHandlers[frame.method]
     if (!handler) return conn.respondError(frame.id, { code: ErrorCode.methodNotFound, message: `Method not found: ${frame.method}`, data: { method: frame.method } })
+    if (conn.inFlight >= this.maxInFlight) {
+      return conn.respondError(frame.id, { code: ErrorCode.tooManyInFlight, message: `Too many requests in flight on this connection (limit ${this.maxInFlight}); retry when some have answered` })
+    }
     try {
       const result = handler(this.core, conn, frame.params)
-      if (result instanceof Promise) result.then((r) => conn.respond(frame.id, r), (e: unknown) => this.fail(conn, frame, e))
-      else conn.respond(frame.id, result)
+      if (!(result instanceof Promise)) return this.reply(conn, frame, result)
+      conn.inFlight++
+      result
+        .finally(() => conn.inFlight--)
+        .then(
+          (r) => this.reply(conn, frame, r),
+          (e: unknown) => this.fail(conn, frame, e),
+        )
     } catch (e) {
       this.fail(conn, frame, e)
     }
+  }
+
+  private reply(conn: Connection, frame: Extract<Frame, { kind: "request" }>, result: unknown): void {
+    let text: string
+    try {
+      text = encodeResult(frame.id, result) // a host hook may return something JSON cannot carry
+    } catch (e) {
+      return this.fail(conn, frame, e)
+    }
+    conn.send(text)
   }
 
   private fail(conn: Connection, frame: Extract<Frame, { kind: "request" }>, e: unknown): void {

@@ -46,7 +46,16 @@ export function acquireDirLock(dir: string, what = "the embedded store"): DirLoc
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
       }
       const holder = readHolder(path)
-      if (holder && alive(holder.pid)) {
+      if (holder?.host && holder.host !== hostname()) {
+        throw new UnavailableError(`${what} at ${dir} is locked by process ${holder.pid} on ${holder.host}`, {
+          hint: `if no process on ${holder.host} uses it, remove ${path}`,
+          details: { dir, pid: holder.pid, host: holder.host },
+        })
+      }
+      // Our own pid in a lock this process does not hold: left by an earlier
+      // incarnation that had the same pid (pid 1 in a restarted container).
+      const ours = holder?.pid === process.pid && !held.has(path)
+      if (holder && !ours && alive(holder.pid)) {
         throw new UnavailableError(`${what} at ${dir} is in use by process ${holder.pid}`, {
           hint: "stop that process first (usually `cca daemon`), or ask the running daemon (`cca status`)",
           details: { dir, pid: holder.pid },
@@ -60,13 +69,15 @@ export function acquireDirLock(dir: string, what = "the embedded store"): DirLoc
   throw new UnavailableError(`could not lock ${what} at ${dir}`, { hint: `remove ${path} if no process uses the store` })
 }
 
+/** Locks this process holds (a second open in the same process is refused too). */
+const held = new Set<string>()
+
 function lockHandle(path: string): DirLock {
-  let held = true
+  held.add(path)
   return {
     path,
     release() {
-      if (!held) return
-      held = false
+      if (!held.delete(path)) return
       if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true })
     },
   }

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs"
 import { acquireDirLock, type DirLock } from "./dir-lock"
 import { pgliteAssets } from "./pglite-assets"
 import { toDbError, type Queryable, type Sql } from "./sql"
+import { assertOutsideTransaction, insideTransaction } from "./tx-guard"
 
 // The embedded engine: Postgres compiled to WASM, in this process, with
 // pgvector. PGlite is one backend: it runs one statement at a time. Since
@@ -71,13 +72,22 @@ function queryable(q: Runner): Queryable {
 
 function wrap(db: PGlite, lock: DirLock | undefined): PgliteSql {
   let closed = false
+  const outer = queryable(db)
   return {
     engine: "pglite",
     db,
-    ...queryable(db),
+    query(text, params) {
+      assertOutsideTransaction(db)
+      return outer.query(text, params)
+    },
+    exec(script) {
+      assertOutsideTransaction(db)
+      return outer.exec(script)
+    },
     async transaction(fn) {
+      assertOutsideTransaction(db)
       try {
-        return await db.transaction((tx) => fn(queryable(tx)))
+        return await db.transaction((tx) => insideTransaction(db, () => fn(queryable(tx))))
       } catch (e) {
         throw toDbError(e)
       }

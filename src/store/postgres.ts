@@ -2,6 +2,7 @@ import type postgresT from "postgres"
 import { ConfigError, NetworkError, PrerequisiteError } from "../errors"
 import { registerSecret } from "../log"
 import { PgCode, pgCode, toDbError, type Queryable, type Sql } from "./sql"
+import { assertOutsideTransaction, insideTransaction } from "./tx-guard"
 
 // The scale-out engine: PostgreSQL (with pgvector) through postgres.js,
 // shared by many daemons. Imported lazily, like PGlite.
@@ -86,12 +87,21 @@ function queryable(q: Client | postgresT.TransactionSql): Queryable {
 }
 
 function wrap(client: Client): Sql {
+  const outer = queryable(client)
   return {
     engine: "postgres",
-    ...queryable(client),
+    query(text, params) {
+      assertOutsideTransaction(client)
+      return outer.query(text, params)
+    },
+    exec(script) {
+      assertOutsideTransaction(client)
+      return outer.exec(script)
+    },
     async transaction(fn) {
+      assertOutsideTransaction(client)
       try {
-        return (await client.begin((tx) => fn(queryable(tx)))) as Awaited<ReturnType<typeof fn>>
+        return (await client.begin((tx) => insideTransaction(client, () => fn(queryable(tx))))) as Awaited<ReturnType<typeof fn>>
       } catch (e) {
         throw toDbError(e)
       }

@@ -7,7 +7,8 @@ import { KEY, RawSocket, captureLogger, rawHandshake, startServer } from "./supp
 describe("ACP handshake auth", () => {
   test("no key or a wrong key: 401 with an error body and no upgrade", async () => {
     await using s = await startServer()
-    for (const headers of [{}, { Authorization: "Bearer nope" }, { "X-API-Key": "nope" }]) {
+    const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer nope" }, { "X-API-Key": "nope" }]
+    for (const headers of attempts) {
       const r = await rawHandshake(s.server.port, headers)
       expect(r.status).toBe(401)
       expect(r.head.toLowerCase()).not.toContain("upgrade: websocket")
@@ -69,7 +70,7 @@ describe("ACP handshake auth", () => {
     await using s = await startServer()
     const r = await fetch(s.url.replace("ws://", "http://"))
     expect(r.status).toBe(426)
-    expect((await r.json()).error.code).toBe("upgrade_required")
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upgrade_required")
   })
 
   test("the client library reports a refused key as UnauthorizedError", async () => {

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test"
 import { writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { UnavailableError } from "../../src/errors"
 import { loadDaemonId } from "../../src/store/daemons"
@@ -46,9 +47,18 @@ test("a data dir in use is refused with the holder's pid; free again after close
   }
   // A lock left behind by a process that no longer exists.
   const dead = Bun.spawnSync(["true"]).pid
-  writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: dead }))
+  writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: dead, host: hostname() }))
   const reopened = await openPglite({ dataDir })
   await reopened.close()
+  // One left by an earlier process that had this very pid (pid 1 in a restarted container).
+  writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: process.pid, host: hostname() }))
+  const again = await openPglite({ dataDir })
+  await again.close()
+  // One from another host cannot be checked: refused, with the way out.
+  writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: 1, host: "elsewhere" }))
+  const other = await openPglite({ dataDir }).catch((e) => e)
+  expect(other).toBeInstanceOf(UnavailableError)
+  expect(other.hint).toContain(`remove ${dataDir}.lock`)
 })
 
 test("a process SIGKILLed mid-task loses nothing: the task is still there, running, and recoverOrphans requeues it", { timeout: 180_000 }, async () => {

@@ -76,6 +76,28 @@ eachEngine((sql) => {
     expect(await r.tasks.counts()).toMatchObject({ pending: 1 })
   })
 
+  test("a statement on the outer store inside its own transaction is refused at once (no hang on PGlite)", async () => {
+    const err = await sql()
+      .transaction(async () => {
+        await sql().query("SELECT 1")
+      })
+      .catch((e) => e)
+    expect(err.message).toContain("use the `tx`")
+    const nested = await sql()
+      .transaction(() => sql().transaction(async () => 1))
+      .catch((e) => e)
+    expect(nested.message).toContain("use the `tx`")
+    expect(await sql().query("SELECT 1 AS one")).toEqual([{ one: 1 }]) // and the store still works
+
+    // Work a transaction leaves behind runs after it ended, in its async context: allowed.
+    let later!: Promise<unknown>
+    await sql().transaction(async (tx) => {
+      await tx.query("SELECT 1")
+      later = new Promise((r) => setTimeout(r, 0)).then(() => sql().query("SELECT 2 AS two"))
+    })
+    expect(await later).toEqual([{ two: 2 }])
+  })
+
   test("agents: upsert registers and updates only the given fields; markState and heartbeat", async () => {
     const agents = agentRepo(sql())
     const a = await agents.upsert({ id: "backend-1", role: "backend", daemonId: "daemon-a", pid: 100, workdir: "/w", metadata: { v: 1 } })
