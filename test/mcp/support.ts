@@ -2,29 +2,21 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { mkdirSync } from "node:fs"
-import { join } from "node:path"
 import { AcpClient, type AcpClientHandlers } from "../../src/acp/client"
+import { createKey, homeEnv as e2eHome, startDaemonProcess } from "../e2e/daemon-process"
 import { binary } from "../support/cli"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 
 // The pieces the MCP tests run for real: the compiled daemon (`cca daemon
-// --port 0 --acp-port 0`) with its own HOME, data dir and API key; the
-// compiled `cca mcp` driven by the SDK's client over stdio; and agents that
-// speak ACP with the acp client library, taking task_assign and answering
-// task_result the way a worker does.
+// --port 0 --acp-port 0`, started as the e2e tests start it) with its own
+// HOME, data dir and API key; the compiled `cca mcp` driven by the SDK's
+// client over stdio; and agents that speak ACP with the acp client library,
+// taking task_assign and answering task_result the way a worker does.
 
-/** HOME and XDG dirs under `root`: what every process of one test setup shares. */
+/** HOME and XDG dirs under `root` (created): what every process of one setup shares. */
 export function homeEnv(root: string): Record<string, string> {
-  const env: Record<string, string> = { HOME: root }
-  for (const [name, sub] of [
-    ["XDG_CONFIG_HOME", ".config"],
-    ["XDG_CACHE_HOME", ".cache"],
-    ["XDG_DATA_HOME", ".local/share"],
-    ["XDG_STATE_HOME", ".local/state"],
-  ] as const) {
-    mkdirSync(join(root, sub), { recursive: true })
-    env[name] = join(root, sub)
-  }
+  const env = e2eHome(root)
+  mkdirSync(env.XDG_STATE_HOME!, { recursive: true })
   return env
 }
 
@@ -40,7 +32,7 @@ export type Daemon = {
   /** HOME + XDG of the daemon: give it to a `cca mcp` that should find the daemon by itself. */
   home: Record<string, string>
   tmp: TmpDir
-  stderrFile: string
+  stderr(): string
   /** An agent connected over ACP with the daemon's key. */
   agent(agentId: string, role: string, handlers?: AcpClientHandlers): Promise<AcpClient>
   /** GET/POST on the daemon's API with its key. */
@@ -48,50 +40,13 @@ export type Daemon = {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-async function run(cmd: string[], env: Record<string, string>): Promise<string> {
-  const p = Bun.spawn(cmd, { env, stdout: "pipe", stderr: "pipe", timeout: 30_000 })
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`)
-  return out
-}
-
-/** Read stdout until its first line (the daemon's ready line), then keep draining it. */
-async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let text = ""
-  const deadline = setTimeout(() => void reader.cancel(), timeoutMs)
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read()
-      if (done) break
-      text += decoder.decode(value, { stream: true })
-    }
-  } finally {
-    clearTimeout(deadline)
-  }
-  void (async () => {
-    while (!(await reader.read().catch(() => ({ done: true }))).done) {}
-  })()
-  return text.split("\n")[0] ?? ""
-}
-
 /** `env` adds settings (CCA__SECTION__KEY) to the daemon's environment. */
 export async function startDaemon(opts: { env?: Record<string, string> } = {}): Promise<Daemon> {
   const tmp = await tmpdir({ prefix: "cca-mcp-daemon-" })
   const home = homeEnv(tmp.path)
-  const env = childEnv({ ...home, ...opts.env })
-  const key = JSON.parse(await run([binary("cca"), "keys", "create", "--name", "mcp-test", "--json"], env)).data.key as string
-  const stderrFile = join(tmp.path, "daemon.stderr")
-  const proc = Bun.spawn([binary("cca"), "daemon", "--port", "0", "--acp-port", "0", "--json"], { env, stdout: "pipe", stderr: Bun.file(stderrFile) })
-  const line = await firstLine(proc.stdout, 60_000)
-  let ready: { http: string; acp: string }
-  try {
-    ready = JSON.parse(line).data
-  } catch {
-    proc.kill("SIGKILL")
-    throw new Error(`the daemon did not start (stdout: ${line}); stderr: ${await Bun.file(stderrFile).text()}`)
-  }
+  const key = await createKey(home)
+  const daemon = await startDaemonProcess({ ...home, ...opts.env })
+  const ready = daemon.ready
   const clients: AcpClient[] = []
   return {
     http: ready.http,
@@ -99,7 +54,7 @@ export async function startDaemon(opts: { env?: Record<string, string> } = {}): 
     key,
     home,
     tmp,
-    stderrFile,
+    stderr: daemon.stderr,
     async agent(agentId, role, handlers) {
       const c = new AcpClient({ url: ready.acp, apiKey: key, agent: { agentId, role }, handlers, reconnect: false })
       await c.connect()
@@ -116,9 +71,9 @@ export async function startDaemon(opts: { env?: Record<string, string> } = {}): 
     },
     async [Symbol.asyncDispose]() {
       for (const c of clients) await c.close().catch(() => {})
-      proc.kill("SIGTERM")
-      const exited = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => null)])
-      if (exited === null) proc.kill("SIGKILL")
+      daemon.proc.kill("SIGTERM")
+      const exited = await Promise.race([daemon.exited, Bun.sleep(15_000).then(() => null)])
+      if (exited === null) daemon.proc.kill("SIGKILL")
       await tmp[Symbol.asyncDispose]()
     },
   }
