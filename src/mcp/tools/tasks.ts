@@ -1,6 +1,7 @@
 import * as z from "zod"
 import { isAppError, PrerequisiteError } from "../../errors"
 import { FINAL_EVENT_TYPES, type TaskEventJson } from "../../orchestrator/events"
+import { FINAL_STATUSES } from "../../store/task-types"
 import type { DaemonLink } from "../daemon"
 import { defineTool, type Call, type ToolContext } from "../tool"
 
@@ -27,7 +28,6 @@ export type TaskJson = {
   finishedAt: string | null
 }
 
-const FINAL = new Set(["completed", "failed", "cancelled"])
 const taskPath = (id: string) => `/api/v1/tasks/${encodeURIComponent(id)}`
 
 /** The fields of a task a client can rely on; the daemon sends more. */
@@ -87,7 +87,7 @@ export async function waitForTask(daemon: DaemonLink, id: string, call: Call): P
       if (FINAL_EVENT_TYPES.has(e.type)) break
     }
     const task = await daemon.call<TaskJson>("GET", taskPath(id), { signal: call.signal })
-    if (FINAL.has(task.status)) return task
+    if (FINAL_STATUSES.includes(task.status)) return task
     throw new PrerequisiteError(`the daemon ended the event stream of task ${id} while it is still ${task.status}`)
   } catch (e) {
     if (isAppError(e) && e.code === "cancelled") throw e
