@@ -37,8 +37,13 @@ function randomId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => b.toString(16).padStart(2, "0")).join("")
 }
 
+/** sha256(salt NUL key): what is stored (as hex) and what the daemon compares (as bytes). */
+export function digestKeyBytes(salt: string, key: string): Uint8Array {
+  return Bun.CryptoHasher.hash("sha256", `${salt}\0${key}`) as Uint8Array
+}
+
 export function digestKey(salt: string, key: string): string {
-  return new Bun.CryptoHasher("sha256").update(salt).update("\0").update(key).digest("hex")
+  return Buffer.from(digestKeyBytes(salt, key)).toString("hex")
 }
 
 export function hashKey(id: string, key: string, salt = randomToken(16)): string {

@@ -45,6 +45,17 @@ function pathOf(url: string): string {
   return q === -1 ? url.slice(start) : url.slice(start, q)
 }
 
+/** The route pattern a request matches (`/api/v1/tasks/:id`), for metric labels that stay few. */
+export function routeLabeler(routes: readonly { method: string; path: string }[]): (method: string, path: string) => string | undefined {
+  const exact = new Map<string, string>()
+  const dynamic: { method: string; re: RegExp; path: string }[] = []
+  for (const r of routes) {
+    if (!r.path.includes(":")) exact.set(`${r.method} ${r.path}`, r.path)
+    else dynamic.push({ method: r.method, path: r.path, re: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`) })
+  }
+  return (method, path) => exact.get(`${method} ${path}`) ?? dynamic.find((d) => d.method === method && d.re.test(path))?.path
+}
+
 export function createApp(deps: AppDeps): DaemonApp {
   const { config, keys, metrics, log, ctx } = deps
   const d = config.daemon
@@ -52,13 +63,9 @@ export function createApp(deps: AppDeps): DaemonApp {
   const byIp = new TokenBuckets(d.rate_limit_ip_rps, d.rate_limit_ip_burst, now)
   const byKey = new TokenBuckets(d.rate_limit_key_rps, d.rate_limit_key_burst, now)
   const authRequired = d.require_auth || !isLoopback(d.bind)
-  const routeOf = new WeakMap<Request, string>()
   const cors = new Set(d.cors_origins)
 
   const app = new Elysia()
-    .onTransform(({ request, route }) => {
-      routeOf.set(request, route)
-    })
     .onError(({ code, error, request }) => {
       const { status, body } = toHttpError(code, error)
       if (status >= 500) log.error(`${request.method} ${pathOf(request.url)} failed`, error)
@@ -70,13 +77,15 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(coordinationRoutes(ctx))
     .use(notAvailableRoutes())
 
+  const routeOf = routeLabeler(app.routes)
   let doc: Record<string, unknown> | undefined
   const openapi = (): Record<string, unknown> =>
     (doc ??= buildOpenApi(app.routes as unknown as RouteInfo[], { title: "cca daemon API", version: ctx.version }))
 
   function corsHeaders(request: Request): Record<string, string> | undefined {
+    if (cors.size === 0) return undefined
     const origin = request.headers.get("origin")
-    if (!origin || cors.size === 0) return undefined
+    if (!origin) return undefined
     if (!cors.has("*") && !cors.has(origin)) return undefined
     return {
       "access-control-allow-origin": cors.has("*") ? "*" : origin,
@@ -87,12 +96,12 @@ export function createApp(deps: AppDeps): DaemonApp {
     }
   }
 
-  function guard(request: Request, path: string, ip: string): Response | undefined {
+  function guard(request: Request, path: string, ip: string, t0: number): Response | undefined {
     if (request.method === "OPTIONS") {
       const headers = corsHeaders(request)
       if (headers) return new Response(null, { status: 204, headers: { ...headers, "access-control-max-age": "600" } })
     }
-    const perIp = byIp.take(ip)
+    const perIp = byIp.take(ip, t0)
     if (!perIp.ok) return limited(perIp.retryAfterS, "this address")
     const length = request.headers.get("content-length")
     if (length !== null && Number(length) > d.body_limit) {
@@ -110,7 +119,7 @@ export function createApp(deps: AppDeps): DaemonApp {
         { "www-authenticate": 'Bearer realm="cca"' },
       )
     }
-    const perKey = byKey.take(principal.keyId)
+    const perKey = byKey.take(principal.keyId, t0)
     if (!perKey.ok) return limited(perKey.retryAfterS, `key ${principal.keyId}`)
     return undefined
   }
@@ -119,22 +128,23 @@ export function createApp(deps: AppDeps): DaemonApp {
     return errorResponse(429, { code: "rate_limited", message: `too many requests from ${who}`, hint: `retry after ${retryAfterS} s, or raise daemon.rate_limit_* in cca.toml` }, { "retry-after": String(retryAfterS) })
   }
 
+  async function route(request: Request, path: string): Promise<Response> {
+    try {
+      return (await app.handle(request)) as Response
+    } catch (e) {
+      log.error(`${request.method} ${path} failed`, e)
+      return errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" })
+    }
+  }
+
   async function handle(request: Request, ip = "local"): Promise<Response> {
     const t0 = now()
     const path = pathOf(request.url)
-    let response: Response | undefined = guard(request, path, ip)
-    if (!response) {
-      try {
-        response = (await app.handle(request)) as Response
-      } catch (e) {
-        log.error(`${request.method} ${path} failed`, e)
-        response = errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" })
-      }
-    }
+    const response = guard(request, path, ip, t0) ?? (await route(request, path))
     const headers = corsHeaders(request)
-    if (headers) for (const [k, v] of Object.entries(headers)) response!.headers.set(k, v)
-    metrics.observe(request.method, routeOf.get(request) ?? (response!.status === 404 ? "(no route)" : "(refused)"), response!.status, (now() - t0) / 1000)
-    return response!
+    if (headers) for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
+    metrics.observe(request.method, routeOf(request.method, path) ?? "(no route)", response.status, (now() - t0) / 1000)
+    return response
   }
 
   return { app: app as unknown as Elysia, handle, openapi }

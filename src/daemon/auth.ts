@@ -1,13 +1,17 @@
 import { statSync } from "node:fs"
 import { timingSafeEqual } from "node:crypto"
-import { digestKey, keyId, keysFile, parseHash, readKeysFileSync } from "../config/keys"
+import { digestKeyBytes, keyId, keysFile, parseHash, readKeysFileSync } from "../config/keys"
 
 // The daemon's view of its API keys: hashes from cca.toml plus keys.json,
 // which `cca keys create|revoke` change while the daemon runs. A new key works
 // at once (an unknown id triggers a re-read), a revoked one stops working
 // within `recheckMs` (the file's identity is checked at most that often).
 
-type Entry = { id: string; name: string; salt: string; digest: Buffer }
+type Entry = { id: string; salt: string; digest: Buffer; principal: Principal }
+
+function entry(id: string, name: string, salt: string, digestHex: string): Entry {
+  return { id, salt, digest: Buffer.from(digestHex, "hex"), principal: { keyId: id, name } }
+}
 
 export type Principal = { keyId: string; name: string }
 
@@ -27,7 +31,7 @@ export class KeyRing {
   ) {
     for (const h of configHashes) {
       const p = parseHash(h)
-      if (p) this.fromConfig.set(p.id, { id: p.id, name: "", salt: p.salt, digest: Buffer.from(p.digest, "hex") })
+      if (p) this.fromConfig.set(p.id, entry(p.id, "", p.salt, p.digest))
     }
     this.refresh(true)
   }
@@ -41,11 +45,10 @@ export class KeyRing {
     const id = keyId(key)
     if (!id) return undefined
     this.refresh(false)
-    let entry = this.fromConfig.get(id) ?? this.fromFile.get(id)
-    if (!entry && this.refresh(true)) entry = this.fromFile.get(id)
-    if (!entry) return undefined
-    const digest = Buffer.from(digestKey(entry.salt, key), "hex")
-    return timingSafeEqual(digest, entry.digest) ? { keyId: entry.id, name: entry.name } : undefined
+    let found = this.fromConfig.get(id) ?? this.fromFile.get(id)
+    if (!found && this.refresh(true)) found = this.fromFile.get(id)
+    if (!found) return undefined
+    return timingSafeEqual(digestKeyBytes(found.salt, key), found.digest) ? found.principal : undefined
   }
 
   /** Re-read keys.json if it changed; true when it was re-read. */
@@ -72,7 +75,7 @@ export class KeyRing {
     const next = new Map<string, Entry>()
     for (const k of keys) {
       const p = parseHash(k.hash)
-      if (p && !k.revoked_at) next.set(p.id, { id: p.id, name: k.name, salt: p.salt, digest: Buffer.from(p.digest, "hex") })
+      if (p && !k.revoked_at) next.set(p.id, entry(p.id, k.name, p.salt, p.digest))
     }
     this.fromFile = next
     return true
@@ -82,9 +85,9 @@ export class KeyRing {
 /** The key a request presents: `Authorization: Bearer KEY` or `X-API-Key: KEY`. */
 export function presentedKey(headers: Headers): string | undefined {
   const auth = headers.get("authorization")
-  if (auth) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
-    if (m) return m[1]
+  if (auth && auth.length > 7 && auth.slice(0, 7).toLowerCase() === "bearer ") {
+    const key = auth.slice(7).trim()
+    if (key && !/\s/.test(key)) return key
   }
   return headers.get("x-api-key")?.trim() || undefined
 }

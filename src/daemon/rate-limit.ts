@@ -6,6 +6,7 @@
 type Bucket = { tokens: number; at: number }
 
 export type Take = { ok: true } | { ok: false; retryAfterS: number }
+const OK: Take = { ok: true }
 
 export class TokenBuckets {
   private buckets = new Map<string, Bucket>()
@@ -25,9 +26,9 @@ export class TokenBuckets {
     return this.buckets.size
   }
 
-  take(key: string): Take {
-    if (this.rate <= 0) return { ok: true }
-    const now = this.now()
+  /** Take one token for `key`; `now` (ms) may be passed in when the caller already read the clock. */
+  take(key: string, now = this.now()): Take {
+    if (this.rate <= 0) return OK
     let b = this.buckets.get(key)
     if (!b) {
       if (this.buckets.size >= this.maxEntries) this.evict(now)
@@ -39,7 +40,7 @@ export class TokenBuckets {
     }
     if (b.tokens >= 1) {
       b.tokens -= 1
-      return { ok: true }
+      return OK
     }
     return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / this.rate)) }
   }

@@ -153,7 +153,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       maxRequestBodySize: config.daemon.body_limit,
       idleTimeout: 60,
       fetch(request, server) {
-        if (request.headers.get("accept")?.includes("text/event-stream")) server.timeout(request, 0) // SSE streams stay open
+        if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
         return app.handle(request, server.requestIP(request)?.address ?? "unknown")
       },
     })
