@@ -169,7 +169,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     httpUrl = `http://${hostForUrl(config.daemon.bind)}:${http.port}`
     let httpOpen = true
     cleanup.push(() => httpOpen && http.stop(true))
-    lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, started_at: ctx.startedAt.toISOString(), version: VERSION })
+    lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
     for (const w of warnings) log.warn(w)
     log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
 

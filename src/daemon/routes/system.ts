@@ -22,7 +22,7 @@ export function probes(ctx: DaemonContext, maxAgeMs = 1000): Probes {
 
 export async function healthReport(ctx: DaemonContext, p: Probes) {
   const [store, state] = [(await p.storeHealth.get()).value, ctx.state.health()]
-  const acp = ctx.acp.url ? { state: "ok" as const, url: ctx.acp.url, connections: ctx.acp.status().connections } : { state: "down" as const, url: "", connections: 0 }
+  const acp = ctx.acp.url ? { state: "ok" as const, connections: ctx.acp.status().connections } : { state: "down" as const, connections: 0 }
   const status: HealthState = store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" ? "degraded" : "ok"
   return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp } }
 }
