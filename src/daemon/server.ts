@@ -163,7 +163,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       idleTimeout: 60,
       fetch(request, server) {
         if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
-        return app.handle(request, server.requestIP(request)?.address ?? "unknown")
+        return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
       },
     })
     httpUrl = `http://${hostForUrl(config.daemon.bind)}:${http.port}`

@@ -48,7 +48,7 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
       headers["content-type"] ??= "application/json"
       headers["content-length"] ??= String(Buffer.byteLength(body)) // as a client on the wire sends it
     }
-    return daemon.app.handle(new Request(`http://localhost${path}`, { method, headers, body }), opts.ip ?? "127.0.0.1")
+    return Promise.resolve(daemon.app.handle(new Request(`http://localhost${path}`, { method, headers, body }), opts.ip ?? "127.0.0.1"))
   }
   return {
     daemon,
