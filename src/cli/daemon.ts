@@ -24,7 +24,7 @@ function port(name: string, value: unknown): number | undefined {
   return n
 }
 
-type Ready = { ready: true; http: string; acp: string; pid: number; daemonId?: string; version: string; log: string }
+type Ready = { ready: true; http: string; acp: string; pid: number; daemonId: string; version: string; log: string }
 
 function announce(json: boolean, ready: Ready, warnings: string[]): void {
   if (json) return writeOut(JSON.stringify(envelope("DaemonReady", ready, { warnings })))
@@ -61,7 +61,7 @@ export default command({
       const running = readRuntime()
       if (running) throw new PrerequisiteError(`a daemon is already running on this data dir (pid ${running.pid}, ${running.http})`, { hint: `cca status, or stop it with kill ${running.pid}` })
       const info = await detach(args)
-      return announce(ctx.json, { ready: true, http: info.http, acp: info.acp, pid: info.pid, version: info.version, log: paths.daemonLogFile() }, [])
+      return announce(ctx.json, { ready: true, http: info.http, acp: info.acp, pid: info.pid, daemonId: info.daemonId, version: info.version, log: paths.daemonLogFile() }, [])
     }
 
     const { startDaemon } = await import("../daemon/server")

@@ -15,8 +15,9 @@ import { systemRoutes } from "./routes/system"
 import { taskRoutes } from "./routes/tasks"
 
 // The HTTP API: Elysia route groups (one plugin per feature) behind one
-// guard that every request passes first, in this order: CORS preflight,
-// rate limit per client address, body limit, API key, rate limit per key.
+// guard that every request passes first, in this order: CORS preflight, body
+// limit, API key, then a rate limit per key (valid key) or per client address
+// (everything else).
 // The guard sits in `handle` rather than in Elysia hooks so that requests it
 // refuses are counted in /metrics too and never reach routing.
 
@@ -31,10 +32,13 @@ export type AppDeps = {
   now?: () => number
 }
 
+/** The client address, or how to get it (Bun's server.requestIP allocates: only asked when needed). */
+export type ClientIp = string | (() => string)
+
 export type DaemonApp = {
   app: Elysia
-  /** Answer one request; `ip` is the client address (Bun's server.requestIP). */
-  handle(request: Request, ip?: string): Promise<Response>
+  /** Answer one request. */
+  handle(request: Request, ip?: ClientIp): Response | Promise<Response>
   openapi(): Record<string, unknown>
 }
 
@@ -96,55 +100,63 @@ export function createApp(deps: AppDeps): DaemonApp {
     }
   }
 
-  function guard(request: Request, path: string, ip: string, t0: number): Response | undefined {
+  /**
+   * The refusal for a request, or undefined to let it through. A valid key is
+   * limited per key; everything else (public routes, no or a wrong key) per
+   * client address, so unauthenticated floods and key guessing are throttled
+   * before they cost more, and callers behind one NAT with keys are not.
+   */
+  function guard(request: Request, path: string, ip: ClientIp, t0: number): Response | undefined {
     if (request.method === "OPTIONS") {
       const headers = corsHeaders(request)
       if (headers) return new Response(null, { status: 204, headers: { ...headers, "access-control-max-age": "600" } })
     }
-    const perIp = byIp.take(ip, t0)
-    if (!perIp.ok) return limited(perIp.retryAfterS, "this address")
     const length = request.headers.get("content-length")
     if (length !== null && Number(length) > d.body_limit) {
       return errorResponse(413, { code: "payload_too_large", message: `request body of ${length} bytes exceeds the limit of ${d.body_limit}`, hint: "send less, or raise daemon.body_limit in cca.toml" })
     }
-    if (!authRequired || PUBLIC_PATHS.has(path)) return undefined
-    const key = presentedKey(request.headers)
+    const open = !authRequired || PUBLIC_PATHS.has(path)
+    const key = open ? undefined : presentedKey(request.headers)
     const principal = key ? keys.verify(key) : undefined
-    if (!principal) {
-      return errorResponse(
-        401,
-        key
-          ? { code: "unauthorized", message: "the API key is not valid (unknown or revoked)", hint: "create one with `cca keys create` and send it as `Authorization: Bearer KEY`" }
-          : { code: "unauthorized", message: "an API key is required", hint: "send `Authorization: Bearer KEY` or `X-API-Key: KEY` (create a key with `cca keys create`)" },
-        { "www-authenticate": 'Bearer realm="cca"' },
-      )
+    if (principal) {
+      const perKey = byKey.take(principal.keyId, t0)
+      return perKey.ok ? undefined : limited(perKey.retryAfterS, `key ${principal.keyId}`)
     }
-    const perKey = byKey.take(principal.keyId, t0)
-    if (!perKey.ok) return limited(perKey.retryAfterS, `key ${principal.keyId}`)
-    return undefined
+    const perIp = byIp.take(typeof ip === "string" ? ip : ip(), t0)
+    if (!perIp.ok) return limited(perIp.retryAfterS, "this address")
+    if (open) return undefined
+    return errorResponse(
+      401,
+      key
+        ? { code: "unauthorized", message: "the API key is not valid (unknown or revoked)", hint: "create one with `cca keys create` and send it as `Authorization: Bearer KEY`" }
+        : { code: "unauthorized", message: "an API key is required", hint: "send `Authorization: Bearer KEY` or `X-API-Key: KEY` (create a key with `cca keys create`)" },
+      { "www-authenticate": 'Bearer realm="cca"' },
+    )
   }
 
   function limited(retryAfterS: number, who: string): Response {
     return errorResponse(429, { code: "rate_limited", message: `too many requests from ${who}`, hint: `retry after ${retryAfterS} s, or raise daemon.rate_limit_* in cca.toml` }, { "retry-after": String(retryAfterS) })
   }
 
-  async function route(request: Request, path: string): Promise<Response> {
-    try {
-      return (await app.handle(request)) as Response
-    } catch (e) {
-      log.error(`${request.method} ${path} failed`, e)
-      return errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" })
-    }
-  }
-
-  async function handle(request: Request, ip = "local"): Promise<Response> {
-    const t0 = now()
-    const path = pathOf(request.url)
-    const response = guard(request, path, ip, t0) ?? (await route(request, path))
+  function finish(request: Request, path: string, t0: number, response: Response): Response {
     const headers = corsHeaders(request)
     if (headers) for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
     metrics.observe(request.method, routeOf(request.method, path) ?? "(no route)", response.status, (now() - t0) / 1000)
     return response
+  }
+
+  function handle(request: Request, ip: ClientIp = "local"): Response | Promise<Response> {
+    const t0 = now()
+    const path = pathOf(request.url)
+    const refused = guard(request, path, ip, t0)
+    if (refused) return finish(request, path, t0, refused)
+    return (app.handle(request) as Promise<Response>).then(
+      (response) => finish(request, path, t0, response),
+      (e: unknown) => {
+        log.error(`${request.method} ${path} failed`, e)
+        return finish(request, path, t0, errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" }))
+      },
+    )
   }
 
   return { app: app as unknown as Elysia, handle, openapi }

@@ -19,19 +19,23 @@ function labels(l: Record<string, string> | undefined): string {
   return parts.length ? `{${parts.join(",")}}` : ""
 }
 
+type RouteStats = { method: string; route: string; byStatus: Map<number, number>; latency: Histogram }
+
 export class Metrics {
-  private requests = new Map<string, number>()
-  private latency = new Map<string, Histogram>()
+  private routes = new Map<string, RouteStats>()
   private sources: GaugeSource[] = []
 
   /** One finished HTTP request. `route` is the route pattern, never the raw path (bounded label set). */
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method}\u0000${route}\u0000${status}`
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
-    const hkey = `${method}\u0000${route}`
-    let h = this.latency.get(hkey)
-    if (!h) this.latency.set(hkey, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }))
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++
+    const key = `${method} ${route}`
+    let r = this.routes.get(key)
+    if (!r) this.routes.set(key, (r = { method, route, byStatus: new Map(), latency: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 } }))
+    r.byStatus.set(status, (r.byStatus.get(status) ?? 0) + 1)
+    const h = r.latency
+    // Buckets are cumulative; counting only the first one that fits keeps this loop short (render sums them).
+    let i = 0
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
+    if (i < BUCKETS.length) h.counts[i]!++
     h.sum += seconds
     h.count++
   }
@@ -43,14 +47,13 @@ export class Metrics {
   async render(): Promise<string> {
     const out: string[] = []
     out.push("# HELP cca_http_requests_total HTTP requests answered, by route and status.", "# TYPE cca_http_requests_total counter")
-    for (const [key, n] of this.requests) {
-      const [method, route, status] = key.split("\u0000") as [string, string, string]
-      out.push(`cca_http_requests_total${labels({ method, route, status })} ${n}`)
+    for (const { method, route, byStatus } of this.routes.values()) {
+      for (const [status, n] of byStatus) out.push(`cca_http_requests_total${labels({ method, route, status: String(status) })} ${n}`)
     }
     out.push("# HELP cca_http_request_duration_seconds HTTP request latency.", "# TYPE cca_http_request_duration_seconds histogram")
-    for (const [key, h] of this.latency) {
-      const [method, route] = key.split("\u0000") as [string, string]
-      BUCKETS.forEach((le, i) => out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: String(le) })} ${h.counts[i]}`))
+    for (const { method, route, latency: h } of this.routes.values()) {
+      let cumulative = 0
+      BUCKETS.forEach((le, i) => out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: String(le) })} ${(cumulative += h.counts[i]!)}`))
       out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: "+Inf" })} ${h.count}`)
       out.push(`cca_http_request_duration_seconds_sum${labels({ method, route })} ${h.sum}`)
       out.push(`cca_http_request_duration_seconds_count${labels({ method, route })} ${h.count}`)

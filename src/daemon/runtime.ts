@@ -9,7 +9,7 @@ import { paths } from "../paths"
 // (with port 0 only the daemon knows them) so CLI clients on this machine
 // find it without configuration. A pid file left by a killed daemon is taken over.
 
-export type RuntimeInfo = { pid: number; http: string; acp: string; started_at: string; version: string }
+export type RuntimeInfo = { pid: number; http: string; acp: string; daemonId: string; started_at: string; version: string }
 
 export const pidFile = () => join(paths.runDir(), "daemon.pid")
 export const runtimeFile = () => join(paths.runDir(), "daemon.json")

@@ -9,7 +9,7 @@ import { acpHooks } from "../orchestrator/acp-hooks"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { paths } from "../paths"
 import { openState } from "../state/state"
-import type { StateStore } from "../state/types"
+import { Channels, type StateStore } from "../state/types"
 import { loadDaemonId } from "../store/daemons"
 import { openStore, type Store } from "../store/store"
 import { VERSION } from "../version"
@@ -111,7 +111,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log,
     })
     const orchestrator = new Orchestrator({ store, state, acp, owner: daemonId, log, taskTimeoutMs: config.tasks.timeout_s * 1000, maxAttempts: config.tasks.max_attempts, clock: opts.taskClock })
-    Object.assign(hooks, acpHooks({ orchestrator, store }))
+    Object.assign(hooks, acpHooks({ orchestrator, store }), {
+      // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
+      onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
+        void state.publish(Channels.broadcast, { daemonId, from: from.agentId, ...p }).catch(() => {}),
+    } satisfies AcpHooks)
+    const relay = await state.subscribe(Channels.broadcast, (m) => {
+      const b = m as { daemonId?: string; from?: string; message?: string; role?: string; data?: unknown }
+      if (b.daemonId !== daemonId && typeof b.message === "string") acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+    })
+    cleanup.push(relay)
     await orchestrator.start()
     cleanup.push(() => orchestrator.stop())
     const acpBound = await acp.listen()
@@ -154,13 +163,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       idleTimeout: 60,
       fetch(request, server) {
         if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
-        return app.handle(request, server.requestIP(request)?.address ?? "unknown")
+        return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
       },
     })
     httpUrl = `http://${hostForUrl(config.daemon.bind)}:${http.port}`
     let httpOpen = true
     cleanup.push(() => httpOpen && http.stop(true))
-    lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, started_at: ctx.startedAt.toISOString(), version: VERSION })
+    lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
     for (const w of warnings) log.warn(w)
     log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
 

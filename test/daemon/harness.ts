@@ -31,7 +31,8 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
   const { key, hash, id } = generateKey()
   const config = v.parse(CcaConfig, {
     ...sections,
-    daemon: { http_port: 0, acp_port: 0, api_keys: [hash], ...sections.daemon },
+    // each test daemon its own owner id: they share one HOME (and so one daemon-id file)
+    daemon: { http_port: 0, acp_port: 0, api_keys: [hash], id: `test-${id}`, ...sections.daemon },
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
@@ -47,7 +48,7 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
       headers["content-type"] ??= "application/json"
       headers["content-length"] ??= String(Buffer.byteLength(body)) // as a client on the wire sends it
     }
-    return daemon.app.handle(new Request(`http://localhost${path}`, { method, headers, body }), opts.ip ?? "127.0.0.1")
+    return Promise.resolve(daemon.app.handle(new Request(`http://localhost${path}`, { method, headers, body }), opts.ip ?? "127.0.0.1"))
   }
   return {
     daemon,

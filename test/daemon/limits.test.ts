@@ -50,18 +50,20 @@ function appWith(daemon: Partial<CcaConfig["daemon"]>, now: () => number) {
   return { get, app }
 }
 
-test("per address: 429 with Retry-After past the burst, also before auth", async () => {
+test("per address: requests without a valid key get 429 with Retry-After past the burst", async () => {
   let now = 0
   const { get } = appWith({ rate_limit_ip_rps: 1, rate_limit_ip_burst: 2, rate_limit_key_rps: 0 }, () => now)
   expect((await get("/api/v1/health", "10.0.0.1", null)).status).toBe(200)
-  expect((await get("/api/v1/status", "10.0.0.1", null)).status).toBe(401)
-  const limited = await get("/api/v1/status", "10.0.0.1")
+  expect((await get("/api/v1/status", "10.0.0.1", "cca_0000000000_guess")).status).toBe(401)
+  const limited = await get("/api/v1/status", "10.0.0.1", null)
   expect(limited.status).toBe(429)
   expect(limited.headers.get("retry-after")).toBe("1")
   expect(((await limited.json()) as { error: { code: string; hint: string } }).error).toMatchObject({ code: "rate_limited" })
-  expect((await get("/api/v1/status", "10.0.0.2")).status).toBe(200) // another address has its own bucket
+  expect((await get("/api/v1/health", "10.0.0.1", null)).status).toBe(429) // public routes too
+  expect((await get("/api/v1/status", "10.0.0.1")).status).toBe(200) // a valid key is limited per key instead
+  expect((await get("/api/v1/status", "10.0.0.2", null)).status).toBe(401) // another address has its own bucket
   now += 1000
-  expect((await get("/api/v1/status", "10.0.0.1")).status).toBe(200)
+  expect((await get("/api/v1/status", "10.0.0.1", null)).status).toBe(401)
 })
 
 test("per key: one key's burst does not spend another's", async () => {

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia"
 import * as v from "valibot"
 import { eventJson } from "../../orchestrator/events"
+import { Channels } from "../../state/types"
 import type { DaemonContext } from "../context"
 import { doc } from "../context"
 import { API_PREFIX } from "../prefix"
@@ -32,10 +33,10 @@ export function coordinationRoutes(ctx: DaemonContext) {
       "/broadcast",
       async ({ body }) => {
         const recipients = ctx.acp.broadcast({ message: body.message, role: body.role, data: body.data, from: "api" })
-        await ctx.state.publish("cca:broadcast", { from: "api", daemonId: ctx.daemonId, ...body }).catch(() => {})
+        await ctx.state.publish(Channels.broadcast, { from: "api", daemonId: ctx.daemonId, ...body }).catch(() => {}) // other daemons relay it to their agents
         return { recipients }
       },
-      { body: BroadcastBody, detail: doc({ summary: "Send a message to every connected agent (or one role's)", tags: ["activity"] }) },
+      { body: BroadcastBody, detail: doc({ summary: "Send a message to every connected agent (or one role's); recipients counts this daemon's", tags: ["activity"] }) },
     )
     .get("/acp/status", () => ctx.acp.status(), { detail: doc({ summary: "The ACP server: connections, agents, message counters", tags: ["acp"] }) })
 }

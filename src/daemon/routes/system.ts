@@ -14,33 +14,45 @@ import { cached, type Cached } from "../cached"
 
 export type HealthState = "ok" | "degraded" | "down"
 
-export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Record<TaskStatus, number>> }
+type Counts = Record<TaskStatus, number> & { countedAt: string }
+
+export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Counts>; startedAt: string }
 
 export function probes(ctx: DaemonContext, maxAgeMs = 1000): Probes {
-  return { storeHealth: cached(() => ctx.store.health(), maxAgeMs), taskCounts: cached(() => ctx.store.tasks.counts(), maxAgeMs) }
+  return {
+    storeHealth: cached(() => ctx.store.health(), maxAgeMs),
+    taskCounts: cached(async () => ({ ...(await ctx.store.tasks.counts()), countedAt: new Date().toISOString() }), maxAgeMs),
+    startedAt: ctx.startedAt.toISOString(),
+  }
 }
 
 export async function healthReport(ctx: DaemonContext, p: Probes) {
   const [store, state] = [(await p.storeHealth.get()).value, ctx.state.health()]
-  const acp = ctx.acp.url ? { state: "ok" as const, url: ctx.acp.url, connections: ctx.acp.status().connections } : { state: "down" as const, url: "", connections: 0 }
+  const acp = ctx.acp.url ? { state: "ok" as const, connections: ctx.acp.status().connections } : { state: "down" as const, connections: 0 }
   const status: HealthState = store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" ? "degraded" : "ok"
   return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp } }
 }
 
-export async function statusReport(ctx: DaemonContext, p: Probes) {
-  const counts = await p.taskCounts.get()
-  const agents = ctx.acp.agents()
-  const connected = agents.filter((a) => a.connected)
+/** The status; synchronous while the task counts are fresh (the hot path of a polled endpoint). */
+export function statusReport(ctx: DaemonContext, p: Probes) {
+  const counts = p.taskCounts.peek()
+  return counts ? statusOf(ctx, p, counts.value) : p.taskCounts.get().then((c) => statusOf(ctx, p, c.value))
+}
+
+function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
+  const agents = { total: 0, connected: 0, healthy: 0, busy: 0, idle: 0 }
+  for (const a of ctx.acp.agents()) {
+    agents.total++
+    if (a.health === "healthy") agents.healthy++
+    if (!a.connected) continue
+    agents.connected++
+    if (a.taskIds.length > 0) agents.busy++
+    else if (a.health === "healthy") agents.idle++
+  }
   return {
-    daemon: { id: ctx.daemonId, version: ctx.version, pid: ctx.pid, startedAt: ctx.startedAt.toISOString(), uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), ...ctx.addresses() },
-    tasks: { ...counts.value, inFlight: ctx.orchestrator.inFlight, countedAt: new Date(counts.at).toISOString() },
-    agents: {
-      total: agents.length,
-      connected: connected.length,
-      healthy: agents.filter((a) => a.health === "healthy").length,
-      busy: connected.filter((a) => a.taskIds.length > 0).length,
-      idle: connected.filter((a) => a.health === "healthy" && a.taskIds.length === 0).length,
-    },
+    daemon: { id: ctx.daemonId, version: ctx.version, pid: ctx.pid, startedAt: p.startedAt, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), ...ctx.addresses() },
+    tasks: { ...counts, inFlight: ctx.orchestrator.inFlight },
+    agents,
     store: { engine: ctx.store.engine, location: ctx.store.location },
     state: ctx.state.health(),
     router: ctx.orchestrator.router.name,
