@@ -1,0 +1,67 @@
+import * as v from "valibot"
+import { firstMatch } from "../governance/match"
+import { VERSION } from "../version"
+import { fromIssue, jsonPath, unknownKeys, type ConfigIssue } from "./issues"
+import { OrgConfig } from "./schema"
+
+// Validation of an org config: the schema (with JSON paths), unknown keys as
+// warnings, and cross-checks the schema alone cannot express. Used before
+// anything is cached and by `scc config validate` in an org's CI.
+
+export type { ConfigIssue } from "./issues"
+
+export type OrgValidation = { config?: OrgConfig; errors: ConfigIssue[]; warnings: string[] }
+
+export function validateOrgConfig(raw: unknown): OrgValidation {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { errors: [{ path: "(root)", message: "the org config must be a JSON object" }], warnings: [] }
+  }
+  const warnings = unknownKeys(OrgConfig, raw).map((p) => `unknown key ${p} (kept, but this CLI ignores it)`)
+  const parsed = v.safeParse(OrgConfig, raw)
+  if (!parsed.success) {
+    const errors = parsed.issues.map(fromIssue)
+    for (const e of errors) if (e.path === "schema_version") e.hint = "this CLI reads schema version 1.x; update scc if the org publishes a newer schema"
+    return { errors, warnings }
+  }
+  const config = parsed.output
+  const errors = crossCheck(config)
+  return errors.length === 0 ? { config, errors, warnings } : { errors, warnings }
+}
+
+function crossCheck(config: OrgConfig): ConfigIssue[] {
+  const errors: ConfigIssue[] = []
+  const { defaults, security } = config
+  defaults.enabled_plugins.forEach((plugin, i) => {
+    const path = jsonPath(["defaults", "enabled_plugins", i])
+    const blockedBy = firstMatch(plugin, security.blocked_plugins)
+    if (blockedBy !== undefined) {
+      errors.push({ path, message: `'${plugin}' is enabled but blocked by security.blocked_plugins pattern '${blockedBy}'` })
+    } else if (defaults.allowed_plugins.length > 0 && firstMatch(plugin, defaults.allowed_plugins) === undefined) {
+      errors.push({ path, message: `'${plugin}' is enabled but matches no pattern in defaults.allowed_plugins` })
+    }
+  })
+  if (config.min_cli_version !== undefined && compareVersions(config.min_cli_version, VERSION) > 0) {
+    errors.push({
+      path: "min_cli_version",
+      message: `the org config needs scc ${config.min_cli_version} or newer; this is ${VERSION}`,
+      hint: "update scc to the version your organisation requires",
+    })
+  }
+  return errors
+}
+
+/** Compare `major.minor.patch` numerically; a pre-release suffix is ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (s: string) => s.split(/[-+]/)[0]!.split(".").map((n) => Number.parseInt(n, 10) || 0)
+  const [x, y] = [parts(a), parts(b)]
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0)
+    if (d !== 0) return Math.sign(d)
+  }
+  return 0
+}
+
+/** One line per error, for messages and `config validate`'s text output. */
+export function formatIssues(errors: ConfigIssue[]): string {
+  return errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")
+}
