@@ -86,12 +86,16 @@ function fromEnv(name: string): string {
 
 async function fromCommand(argv: string[], timeoutMs: number): Promise<string> {
   const shown = argv[0]!
+  const started = performance.now()
   const proc = spawnAuth(argv, timeoutMs)
   const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()])
   const code = await proc.exited
   // A killed command's pipes may stay open in a grandchild: do not wait for them.
-  if (proc.killed || proc.signalCode !== null) {
-    throw new ConfigError(`the auth command '${shown}' did not finish within ${timeoutMs / 1000} s`, { hint: `run it by hand to see why it hangs (it must print a token and exit)` })
+  if (proc.signalCode !== null) {
+    const timedOut = performance.now() - started >= timeoutMs
+    throw new ConfigError(`the auth command '${shown}' ${timedOut ? `did not finish within ${timeoutMs / 1000} s` : `was killed by ${proc.signalCode}`}`, {
+      hint: `run it by hand to see why (it must print a token and exit)`,
+    })
   }
   const [stdout, stderr] = await output
   const token = stdout.trim()
@@ -117,7 +121,9 @@ function firstLine(s: string): string {
 
 /** `Authorization` header value: the token as is when it names its scheme (`Bearer x`, `token x`, `Basic x`), else `Bearer <token>`. */
 export function authorizationHeader(token: string): string {
-  const value = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+\S/.test(token) ? token : `Bearer ${token}`
+  const scheme = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(?=\S)/.exec(token)
+  if (scheme) registerSecret(token.slice(scheme[0].length)) // the credential alone must be masked too
+  const value = scheme ? token : `Bearer ${token}`
   registerSecret(value)
   return value
 }
