@@ -6,7 +6,7 @@ import { fetchOrgConfig } from "./fetch"
 import type { LoadedOrgConfig } from "./load"
 import type { OrgConfig } from "./schema"
 import type { ResolvedSource } from "./source"
-import { formatIssues, validateOrgConfig, type OrgValidation } from "./validate"
+import { formatIssues, parseAndValidate, type OrgValidation } from "./validate"
 
 // The slow path of loadOrgConfig: ask the server (conditionally when a cache
 // exists), validate what comes back before it may replace the cache, and
@@ -92,16 +92,6 @@ export async function cacheFromFile(source: FileSource, bytes: Uint8Array, hash:
     warnings: checked.warnings,
   })
   return { config: checked.config, source: source.spec, origin: "file", stale: false, fetchedAt: meta.fetched_at, expiresAt: meta.expires_at, warnings: checked.warnings }
-}
-
-export function parseAndValidate(text: string): OrgValidation {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (e) {
-    return { errors: [{ path: "(root)", message: `not valid JSON: ${(e as Error).message}` }], warnings: [] }
-  }
-  return validateOrgConfig(raw)
 }
 
 function invalidConfig(where: string, checked: OrgValidation): AppError {

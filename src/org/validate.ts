@@ -61,6 +61,17 @@ export function compareVersions(a: string, b: string): number {
   return 0
 }
 
+/** JSON text to a validation result; a syntax error is one error at the root. */
+export function parseAndValidate(text: string): OrgValidation {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (e) {
+    return { errors: [{ path: "(root)", message: `not valid JSON: ${(e as Error).message}` }], warnings: [] }
+  }
+  return validateOrgConfig(raw)
+}
+
 /** One line per error, for messages and `config validate`'s text output. */
 export function formatIssues(errors: ConfigIssue[]): string {
   return errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")
