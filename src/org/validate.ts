@@ -18,32 +18,36 @@ export function validateOrgConfig(raw: unknown): OrgValidation {
   }
   const warnings = unknownKeys(OrgConfig, raw).map((p) => `unknown key ${p} (kept, but this CLI ignores it)`)
   const parsed = v.safeParse(OrgConfig, raw)
-  if (!parsed.success) {
-    const errors = parsed.issues.map(fromIssue)
-    for (const e of errors) if (e.path === "schema_version") e.hint = "this CLI reads schema version 1.x; update scc if the org publishes a newer schema"
-    return { errors, warnings }
-  }
-  const config = parsed.output
-  const errors = crossCheck(config)
-  return errors.length === 0 ? { config, errors, warnings } : { errors, warnings }
+  const errors = parsed.success ? [] : parsed.issues.map(fromIssue)
+  for (const e of errors) if (e.path === "schema_version") e.hint = "this CLI reads schema version 1.x; update scc if the org publishes a newer schema"
+  // On the raw data, so `config validate` reports these alongside schema errors.
+  errors.push(...crossCheck(raw as Record<string, unknown>))
+  return parsed.success && errors.length === 0 ? { config: parsed.output, errors, warnings } : { errors, warnings }
 }
 
-function crossCheck(config: OrgConfig): ConfigIssue[] {
+const field = (obj: unknown, key: string): unknown => (obj !== null && typeof obj === "object" ? (obj as Record<string, unknown>)[key] : undefined)
+const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : [])
+
+function crossCheck(raw: Record<string, unknown>): ConfigIssue[] {
   const errors: ConfigIssue[] = []
-  const { defaults, security } = config
-  defaults.enabled_plugins.forEach((plugin, i) => {
+  const blocked = strings(field(raw.security, "blocked_plugins"))
+  const allowed = strings(field(raw.defaults, "allowed_plugins"))
+  const enabled = field(raw.defaults, "enabled_plugins")
+  ;(Array.isArray(enabled) ? enabled : []).forEach((plugin: unknown, i) => {
+    if (typeof plugin !== "string" || plugin.trim() === "") return // the schema reports it
     const path = jsonPath(["defaults", "enabled_plugins", i])
-    const blockedBy = firstMatch(plugin, security.blocked_plugins)
+    const blockedBy = firstMatch(plugin, blocked)
     if (blockedBy !== undefined) {
       errors.push({ path, message: `'${plugin}' is enabled but blocked by security.blocked_plugins pattern '${blockedBy}'` })
-    } else if (defaults.allowed_plugins.length > 0 && firstMatch(plugin, defaults.allowed_plugins) === undefined) {
+    } else if (allowed.length > 0 && firstMatch(plugin, allowed) === undefined) {
       errors.push({ path, message: `'${plugin}' is enabled but matches no pattern in defaults.allowed_plugins` })
     }
   })
-  if (config.min_cli_version !== undefined && compareVersions(config.min_cli_version, VERSION) > 0) {
+  const min = raw.min_cli_version
+  if (typeof min === "string" && /^\d+\.\d+\.\d+/.test(min) && compareVersions(min, VERSION) > 0) {
     errors.push({
       path: "min_cli_version",
-      message: `the org config needs scc ${config.min_cli_version} or newer; this is ${VERSION}`,
+      message: `the org config needs scc ${min} or newer; this is ${VERSION}`,
       hint: "update scc to the version your organisation requires",
     })
   }
