@@ -36,6 +36,8 @@ const root = defineCommand({
     init: lazy(() => import("./init")),
     config: lazy(() => import("./config")),
     team: lazy(() => import("./team")),
+    exceptions: lazy(() => import("./exceptions")),
+    unblock: lazy(() => import("./unblock")),
   },
 })
 

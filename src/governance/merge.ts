@@ -75,7 +75,7 @@ export function computeEffectiveConfig(input: MergeInput): EffectiveConfig {
     if (m) marketplaces[p.marketplace] = m
   }
   for (const name of new Set(plugins.map((p) => p.marketplace))) {
-    if (marketplaces[name]) ledger.decide(`marketplaces.${name}`, name, "org.defaults", "needed by the effective plugins")
+    if (marketplaces[name]) ledger.decide(`marketplaces.${name}`, marketplaces[name], "org.defaults", "needed by the effective plugins")
     else ledger.warnings.push(`Marketplace '${name}' is not defined in the org config's marketplaces; Claude Code must already know it`)
   }
 

@@ -1,0 +1,69 @@
+import { resolve } from "node:path"
+import { findRepoRoot } from "../git/root"
+import { loadOrgConfig } from "../org/load"
+import { loadProjectConfig } from "../org/project"
+import { orgSettings } from "../org/settings"
+import { paths, repoPaths } from "../paths"
+import { readStores, type StoreFile } from "./exceptions-store"
+import { computeEffectiveConfig } from "./merge"
+import { realHost, type Host } from "./stdio"
+import type { EffectiveConfig } from "./types"
+
+// Load everything the merge needs (org config, team, .scc.yaml, local
+// exceptions) in parallel, then merge. `config explain`, `unblock` and
+// `start` (dry run or not) all come through here.
+
+export type ExplainOptions = {
+  /** A directory in the workspace; its repository root (else itself) is the workspace root. Default: cwd. */
+  workspace?: string
+  /** Overrides SCC_TEAM and the user config's team. */
+  team?: string
+  offline?: boolean
+  /** `start --image` (source `cli`). */
+  image?: string
+  now?: Date
+  host?: Host
+}
+
+export type Explained = EffectiveConfig & {
+  org: { name: string; source: string; origin: "network" | "cache" | "file"; stale: boolean; fetched_at: string | null }
+  workspace: { root: string; project_config: string | null }
+}
+
+/** The workspace root for a directory: its repository root, else the directory itself. */
+export function workspaceRoot(dir = process.cwd()): string {
+  return findRepoRoot(dir)?.root ?? resolve(dir)
+}
+
+/** The local exception files that apply in `root`: the user's, then the repo's. */
+export function localStores(root: string | null): StoreFile[] {
+  const files: StoreFile[] = [{ path: paths.userExceptions(), scope: "user" }]
+  if (root !== null) files.push({ path: repoPaths.repoExceptions(root), scope: "repo" })
+  return files
+}
+
+export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
+  const now = opts.now ?? new Date()
+  const root = workspaceRoot(opts.workspace)
+  const [org, settings, project, local] = await Promise.all([
+    loadOrgConfig({ offline: opts.offline, now: () => now.getTime() }),
+    opts.team === undefined ? orgSettings() : undefined,
+    loadProjectConfig(root),
+    readStores(localStores(root), now),
+  ])
+  const result = computeEffectiveConfig({
+    org: org.config,
+    team: opts.team ?? settings?.team ?? null,
+    project: project?.config ?? null,
+    localExceptions: local.exceptions,
+    image: opts.image,
+    now,
+    host: opts.host ?? realHost(),
+  })
+  return {
+    ...result,
+    warnings: [...org.warnings, ...(project?.warnings ?? []), ...local.warnings, ...result.warnings],
+    org: { name: org.config.organization.name, source: org.source, origin: org.origin, stale: org.stale, fetched_at: org.fetchedAt ?? null },
+    workspace: { root, project_config: project?.path ?? null },
+  }
+}
