@@ -1,5 +1,5 @@
-import { BlockedError, NotFoundError } from "../errors"
-import { TARGET_KEYS, type ExceptionTargets, type ExpiryArgs, type LocalException } from "./exceptions"
+import { BlockedError, NotFoundError, UsageError } from "../errors"
+import { resolveExpiry, TARGET_KEYS, type ExceptionTargets, type ExpiryArgs, type LocalException } from "./exceptions"
 import { createException } from "./exceptions-ops"
 import { explain, type ExplainOptions } from "./explain"
 import { casefold } from "./match"
@@ -28,6 +28,9 @@ export type UnblockRequest = ExpiryArgs & { item: string; reason: string | undef
 export type UnblockResult = { exception: LocalException; scope: "user" | "repo"; path: string; unblocked: DeniedItem[]; warnings: string[] }
 
 export async function unblock(req: UnblockRequest): Promise<UnblockResult> {
+  // Bad input fails before anything is loaded or fetched.
+  if (!req.reason?.trim()) throw new UsageError("an exception needs a reason", { hint: '--reason "why you need it, e.g. a ticket id"' })
+  resolveExpiry(req, req.now)
   const x = await explain({ workspace: req.workspace, team: req.team, offline: req.offline, now: req.now })
   const blocked = x.blocked.filter((b) => names(req.item, b.item, b.target_type))
   const denied = x.denied.filter((d) => names(req.item, d.item, d.target_type))
