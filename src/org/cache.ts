@@ -72,11 +72,9 @@ function parseMeta(bytes: Uint8Array): CacheMeta | undefined {
  * caller's business (a stale cache is still a fallback).
  */
 export async function readCache(source: string): Promise<CachedOrg | undefined> {
-  const metaBytes = await readBytes(paths.orgConfigMeta())
+  const [metaBytes, bytes] = await Promise.all([readBytes(paths.orgConfigMeta()), readBytes(paths.orgConfigCache())])
   const meta = metaBytes && parseMeta(metaBytes)
-  if (!meta || meta.source !== source) return undefined
-  const bytes = await readBytes(paths.orgConfigCache())
-  if (!bytes || sha256(bytes) !== meta.sha256) return undefined
+  if (!meta || meta.source !== source || !bytes || sha256(bytes) !== meta.sha256) return undefined
   const text = new TextDecoder().decode(bytes)
   if (meta.cli_version !== VERSION) return revalidate(text, meta)
   try {
