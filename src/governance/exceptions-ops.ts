@@ -24,7 +24,7 @@ export type ExceptionRow = {
 
 export type ListFilter = "active" | "all" | "expired"
 
-/** The repo store for `cwd`, or null outside a repository. */
+/** The repo store for `cwd`, or null outside a repository (exceptions commands are not on the hot path: node:fs is fine here). */
 export function repoStore(cwd = process.cwd()): StoreFile | null {
   const root = findRepoRoot(cwd)?.root
   return root ? { path: repoPaths.repoExceptions(root), scope: "repo" } : null

@@ -1,5 +1,3 @@
-import { resolve } from "node:path"
-import { findRepoRoot } from "../git/root"
 import { loadOrgConfig } from "../org/load"
 import { loadProjectConfig } from "../org/project"
 import { orgSettings } from "../org/settings"
@@ -7,6 +5,7 @@ import { paths, repoPaths } from "../paths"
 import { readStores, type StoreFile } from "./exceptions-store"
 import { computeEffectiveConfig } from "./merge"
 import { realHost, type Host } from "./stdio"
+import { workspaceRoot } from "./workspace"
 import type { EffectiveConfig } from "./types"
 
 // Load everything the merge needs (org config, team, .scc.yaml, local
@@ -30,11 +29,6 @@ export type Explained = EffectiveConfig & {
   workspace: { root: string; project_config: string | null }
 }
 
-/** The workspace root for a directory: its repository root, else the directory itself. */
-export function workspaceRoot(dir = process.cwd()): string {
-  return findRepoRoot(dir)?.root ?? resolve(dir)
-}
-
 /** The local exception files that apply in `root`: the user's, then the repo's. */
 export function localStores(root: string | null): StoreFile[] {
   const files: StoreFile[] = [{ path: paths.userExceptions(), scope: "user" }]
@@ -44,13 +38,11 @@ export function localStores(root: string | null): StoreFile[] {
 
 export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
   const now = opts.now ?? new Date()
-  const root = workspaceRoot(opts.workspace)
-  const [org, settings, project, local] = await Promise.all([
-    loadOrgConfig({ offline: opts.offline, now: () => now.getTime() }),
-    opts.team === undefined ? orgSettings() : undefined,
-    loadProjectConfig(root),
-    readStores(localStores(root), now),
-  ])
+  // Started before the root is known: the org config and the team do not depend on it.
+  const orgLoad = loadOrgConfig({ offline: opts.offline, now: () => now.getTime() })
+  const settingsLoad = opts.team === undefined ? orgSettings() : undefined
+  const root = await workspaceRoot(opts.workspace)
+  const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(root), now)])
   const result = computeEffectiveConfig({
     org: org.config,
     team: opts.team ?? settings?.team ?? null,

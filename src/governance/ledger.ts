@@ -8,6 +8,8 @@ import type { AppliedException, BlockedItem, Decision, DeniedItem, Source, Targe
 // and allowlists (a policy or a local exception lifts those). The ledger keeps
 // what was decided, blocked, denied and lifted, for the explain output.
 
+const NONE: readonly string[] = []
+
 /** One requested item: what it is called in messages, and its casefolded forms for matching. */
 export type Candidate = { item: string; type: TargetType; folded: readonly string[] }
 
@@ -23,11 +25,12 @@ export class Ledger {
 
   /**
    * Let `c` through unless a security block (`block`: the original pattern or
-   * the stdio reason) or a denial (`denial()`: the reason, or undefined) stops
-   * it and no exception lifts that. Returns the ids of exceptions that lifted
-   * something, or null when the item is refused.
+   * the stdio reason) or a denial (`denial`: the reason) stops it and no
+   * exception lifts that. Returns the ids of exceptions that lifted something
+   * (usually none: a shared empty array), or null when the item is refused.
    */
-  admit(c: Candidate, requestedBy: Source, block: string | undefined, denial: () => string | undefined): string[] | null {
+  admit(c: Candidate, requestedBy: Source, block: string | undefined, denial: string | undefined): readonly string[] | null {
+    if (block === undefined && denial === undefined) return NONE
     const lifted: string[] = []
     if (block !== undefined) {
       const ex = this.lifter(c, true)
@@ -38,7 +41,7 @@ export class Ledger {
       this.record(ex, c, "blocked")
       lifted.push(ex.id)
     }
-    const reason = denial()
+    const reason = denial
     if (reason !== undefined) {
       const ex = this.lifter(c, false)
       if (!ex) {

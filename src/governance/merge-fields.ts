@@ -1,7 +1,7 @@
 import type { SafetyNet } from "../org/schema"
 import { liftedNote } from "./ledger"
 import type { MergeState } from "./merge"
-import { firstMatchFolded } from "./match"
+import { PatternSet } from "./match"
 import { imagePattern, imagePolicyForms, imageRef } from "./refs"
 import type { Effective, Source } from "./types"
 
@@ -75,14 +75,14 @@ export function chooseImage(state: MergeState, cliImage: string | undefined): st
     { raw: profile?.sandbox?.image, source: `team.${team}`, what: `team '${team}' (sandbox.image)` },
     { raw: org.defaults?.sandbox?.image, source: "org.defaults", what: "org defaults (defaults.sandbox.image)" },
   ]
-  const blockedPatterns = org.security?.blocked_base_images ?? []
+  const blocked = new PatternSet(org.security?.blocked_base_images ?? [], imagePattern)
   let refused = 0
   for (const r of requests) {
     if (r.raw === undefined || r.raw.trim() === "") continue
     const ref = imageRef(r.raw)
     const folded = imagePolicyForms(r.raw)
-    const block = firstMatchFolded(folded, blockedPatterns, imagePattern)
-    const lifted = ledger.admit({ item: ref, type: "image", folded }, r.source, block, () => (r.source === "project" ? state.projectDenial : undefined))
+    const denial = r.source === "project" ? state.projectDenial : undefined
+    const lifted = ledger.admit({ item: ref, type: "image", folded }, r.source, blocked.first(folded), denial)
     if (lifted === null) {
       refused++
       continue

@@ -1,8 +1,8 @@
 import { NotFoundError } from "../errors"
 import type { McpServer, OrgConfig, Profile, ProjectConfig } from "../org/schema"
 import { activeLocalExceptions, activePolicyExceptions, type ScopedLocalException } from "./exceptions"
-import { Ledger, liftedNote, type Candidate } from "./ledger"
-import { casefold, firstMatch, firstMatchFolded } from "./match"
+import { Ledger, liftedNote } from "./ledger"
+import { casefold, firstMatch, PatternSet } from "./match"
 import { chooseImage, mergeScalars } from "./merge-fields"
 import { normalizePluginRef } from "./refs"
 import { stdioGate, type Host } from "./stdio"
@@ -117,9 +117,9 @@ type AcceptedPlugin = { ref: string; marketplace: string }
 function mergePlugins(state: MergeState, layers: readonly Layer[]): AcceptedPlugin[] {
   const { org, ledger } = state
   const marketplaceNames = Object.keys(org.marketplaces ?? {})
-  const blockedPatterns = org.security?.blocked_plugins ?? []
-  const allowlist = org.defaults?.allowed_plugins ?? []
-  const disabled = org.defaults?.disabled_plugins ?? []
+  const blocked = new PatternSet(org.security?.blocked_plugins ?? [])
+  const allowlist = new PatternSet(org.defaults?.allowed_plugins ?? [])
+  const disabled = new PatternSet(org.defaults?.disabled_plugins ?? [])
   const accepted = new Map<string, AcceptedPlugin>()
 
   for (const layer of layers) {
@@ -127,6 +127,8 @@ function mergePlugins(state: MergeState, layers: readonly Layer[]): AcceptedPlug
       layer.kind === "org" ? org.defaults?.enabled_plugins : layer.kind === "team" ? state.profile?.additional_plugins : state.project?.additional_plugins
     if (!requested?.length) continue
     const denial = layerDenial(state, layer, "plugins", org.delegation?.teams?.allow_additional_plugins)
+    const checkAllowlist = layer.kind !== "org" && denial === undefined && allowlist.size > 0
+    const why = addedBy(state, layer)
     for (const raw of requested) {
       const parsed = normalizePluginRef(raw, marketplaceNames)
       if (!parsed.ok) {
@@ -136,23 +138,18 @@ function mergePlugins(state: MergeState, layers: readonly Layer[]): AcceptedPlug
       }
       const { ref, folded, marketplace } = parsed.plugin
       if (accepted.has(folded[0])) continue // an earlier layer already enabled it
-      if (layer.kind === "org") {
-        const off = firstMatchFolded(folded, disabled)
+      if (layer.kind === "org" && disabled.size > 0) {
+        const off = disabled.first(folded)
         if (off !== undefined) {
           ledger.decide("plugins", ref, layer.source, `disabled by defaults.disabled_plugins ('${off}')`)
           continue
         }
       }
-      const c: Candidate = { item: ref, type: "plugin", folded }
-      const lifted = ledger.admit(c, layer.source, firstMatchFolded(folded, blockedPatterns), () => {
-        if (denial !== undefined) return denial
-        if (layer.kind !== "org" && allowlist.length > 0 && firstMatchFolded(folded, allowlist) === undefined)
-          return `Plugin '${ref}' is not in defaults.allowed_plugins`
-        return undefined
-      })
+      const outside = checkAllowlist && allowlist.first(folded) === undefined ? `Plugin '${ref}' is not in defaults.allowed_plugins` : undefined
+      const lifted = ledger.admit({ item: ref, type: "plugin", folded }, layer.source, blocked.first(folded), denial ?? outside)
       if (lifted === null) continue
       accepted.set(folded[0], { ref, marketplace })
-      ledger.decide("plugins", ref, layer.source, addedBy(state, layer) + liftedNote(lifted))
+      ledger.decide("plugins", ref, layer.source, why + liftedNote(lifted))
     }
   }
   return [...accepted.values()]
@@ -170,8 +167,8 @@ function urlHost(url: string | undefined): string | undefined {
 function mergeMcpServers(state: MergeState, layers: readonly Layer[], host: Host): EffectiveMcpServer[] {
   const { org, ledger } = state
   const security = org.security ?? {}
-  const blockedPatterns = security.blocked_mcp_servers ?? []
-  const allowlist = org.defaults?.allowed_mcp_servers ?? []
+  const blocked = new PatternSet(security.blocked_mcp_servers ?? [])
+  const allowlist = new PatternSet(org.defaults?.allowed_mcp_servers ?? [])
   const accepted = new Map<string, EffectiveMcpServer>()
 
   for (const layer of layers) {
@@ -179,6 +176,8 @@ function mergeMcpServers(state: MergeState, layers: readonly Layer[], host: Host
       layer.kind === "org" ? org.defaults?.mcp_servers : layer.kind === "team" ? state.profile?.additional_mcp_servers : state.project?.additional_mcp_servers
     if (!requested?.length) continue
     const denial = layerDenial(state, layer, "MCP servers", org.delegation?.teams?.allow_additional_mcp_servers)
+    const checkAllowlist = layer.kind !== "org" && denial === undefined && allowlist.size > 0
+    const why = addedBy(state, layer)
     for (const server of requested) {
       const name = server.name.trim()
       const hostName = urlHost(server.url)
@@ -186,7 +185,7 @@ function mergeMcpServers(state: MergeState, layers: readonly Layer[], host: Host
       const folded = [casefold(name)]
       if (hostName) folded.push(casefold(hostName))
       if (server.type === "stdio" && server.command) folded.push(casefold(server.command))
-      let block = firstMatchFolded(folded, blockedPatterns)
+      let block = blocked.first(folded)
       let warning: string | undefined
       if (block === undefined && server.type !== "stdio" && !hostName) block = `url '${server.url ?? ""}' is not a valid URL, so its host cannot be checked`
       if (block === undefined && server.type === "stdio") {
@@ -194,13 +193,8 @@ function mergeMcpServers(state: MergeState, layers: readonly Layer[], host: Host
         if (verdict.blocked !== undefined) block = verdict.blocked
         else warning = verdict.warning
       }
-      const c: Candidate = { item: name, type: "mcp_server", folded }
-      const lifted = ledger.admit(c, layer.source, block, () => {
-        if (denial !== undefined) return denial
-        if (layer.kind !== "org" && allowlist.length > 0 && firstMatchFolded(folded, allowlist) === undefined)
-          return `MCP server '${name}' is not in defaults.allowed_mcp_servers`
-        return undefined
-      })
+      const outside = checkAllowlist && allowlist.first(folded) === undefined ? `MCP server '${name}' is not in defaults.allowed_mcp_servers` : undefined
+      const lifted = ledger.admit({ item: name, type: "mcp_server", folded }, layer.source, block, denial ?? outside)
       if (lifted === null) continue
       if (warning) ledger.warnings.push(warning)
       const key = folded[0]!
@@ -209,7 +203,7 @@ function mergeMcpServers(state: MergeState, layers: readonly Layer[], host: Host
       accepted.set(key, { ...server, name, source: layer.source })
       const target = server.type === "stdio" ? server.command : server.url
       const note = replaced ? `; replaces the server from ${replaced.source}` : ""
-      ledger.decide(`mcp_servers.${name}`, target, layer.source, addedBy(state, layer) + note + liftedNote(lifted))
+      ledger.decide(`mcp_servers.${name}`, target, layer.source, why + note + liftedNote(lifted))
     }
   }
   return [...accepted.values()]

@@ -1,4 +1,4 @@
-import { casefold } from "./match"
+import { casefold, isAscii } from "./match"
 
 // Normalised forms of the two kinds of references policy talks about.
 //
@@ -38,7 +38,10 @@ export function normalizePluginRef(raw: string, marketplaces: readonly string[])
       }
   }
   const ref = `${name}@${marketplace}`
-  return { ok: true, plugin: { ref, name, marketplace, folded: [casefold(ref), casefold(name)] } }
+  const full = casefold(ref)
+  // ASCII folding keeps lengths, so the folded name is a prefix of the folded ref.
+  const foldedName = isAscii(ref) ? full.slice(0, name.length) : casefold(name)
+  return { ok: true, plugin: { ref, name, marketplace, folded: [full, foldedName] } }
 }
 
 const HUB_REGISTRIES = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
