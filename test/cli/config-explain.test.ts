@@ -2,7 +2,8 @@ import { expect, test } from "bun:test"
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { govWorld } from "../support/gov"
-import { sampleOrgConfig } from "../support/org-fixtures"
+import { cli } from "../support/cli"
+import { homeEnv, sampleOrgConfig } from "../support/org-fixtures"
 import { startOrgServer } from "../support/org-server"
 import { tmpdir } from "../support/tmpdir"
 
@@ -135,4 +136,12 @@ test("over a loopback server: the first explain fetches, the next ones answer fr
   expect(second.data.org.origin).toBe("cache")
   expect(second.data.effective).toEqual(first.data.effective)
   expect(server.requests).toHaveLength(1)
+})
+
+test("with no org source configured, explain exits 5 and says how to set one up", async () => {
+  await using home = await tmpdir()
+  await using repo = await tmpdir({ git: true })
+  const r = await cli(["config", "explain", "--json"], { cwd: repo.path, env: homeEnv(home.path) })
+  expect(r.code).toBe(5)
+  expect(r.json().status.errors[0]).toMatchObject({ code: "missing_prerequisite", hint: expect.stringContaining("scc setup") })
 })
