@@ -1,10 +1,10 @@
 import { NotFoundError, UsageError } from "../errors"
 import * as flag from "../flag"
-import { findRepoRoot } from "../git/root"
 import { paths, repoPaths } from "../paths"
 import { isExpired, newExceptionId, resolveExpiry, type ExceptionScope, type ExceptionTargets, type ExpiryArgs, type LocalException } from "./exceptions"
 import { readStore, updateStore, type StoreFile } from "./exceptions-store"
 import { localStores } from "./explain"
+import { findWorkspace } from "./workspace"
 
 // What the `exceptions` commands (and `unblock`) do, as domain functions.
 // Every function takes the clock; nothing here reads the time itself.
@@ -24,21 +24,22 @@ export type ExceptionRow = {
 
 export type ListFilter = "active" | "all" | "expired"
 
-/** The repo store for `cwd`, or null outside a repository (exceptions commands are not on the hot path: node:fs is fine here). */
-export function repoStore(cwd = process.cwd()): StoreFile | null {
-  const root = findRepoRoot(cwd)?.root
-  return root ? { path: repoPaths.repoExceptions(root), scope: "repo" } : null
+/** The repo store for `cwd`, or null outside a repository. */
+export async function repoStore(cwd = process.cwd()): Promise<StoreFile | null> {
+  const ws = await findWorkspace(cwd)
+  return ws.repo ? { path: repoPaths.repoExceptions(ws.root), scope: "repo" } : null
 }
 
-function storesFor(cwd: string): StoreFile[] {
-  return localStores(findRepoRoot(cwd)?.root ?? null)
+async function storesFor(cwd: string): Promise<StoreFile[]> {
+  const ws = await findWorkspace(cwd)
+  return localStores(ws.repo ? ws.root : null)
 }
 
 /** Local exceptions from both stores and policy exceptions from the org config (when it can be loaded). */
 export async function listExceptions(opts: { filter: ListFilter; now: Date; cwd?: string; offline?: boolean }): Promise<{ rows: ExceptionRow[]; warnings: string[] }> {
   const rows: ExceptionRow[] = []
   const warnings: string[] = []
-  for (const file of storesFor(opts.cwd ?? process.cwd())) {
+  for (const file of await storesFor(opts.cwd ?? process.cwd())) {
     const read = await readStore(file.path, opts.now)
     warnings.push(...read.warnings)
     for (const e of read.exceptions) rows.push(localRow(e, file, opts.now))
@@ -93,7 +94,7 @@ export async function createException(req: CreateRequest): Promise<{ exception: 
   const expires = resolveExpiry(req, req.now)
   let file: StoreFile = { path: paths.userExceptions(), scope: "user" }
   if (req.shared) {
-    const repo = repoStore(req.cwd)
+    const repo = await repoStore(req.cwd)
     if (!repo) throw new UsageError("--shared writes <repo>/.scc/exceptions.json, but this is not inside a git repository", { hint: "run it inside the repository, or drop --shared" })
     file = repo
   }
@@ -109,7 +110,7 @@ export async function deleteException(prefix: string, opts: { now: Date; cwd?: s
   const p = prefix.trim().toLowerCase()
   if (!p) throw new UsageError("give the id (or a unique prefix of it) of the exception to delete", { hint: "scc exceptions list --all" })
   const matches: { e: LocalException; file: StoreFile }[] = []
-  for (const file of storesFor(opts.cwd ?? process.cwd())) {
+  for (const file of await storesFor(opts.cwd ?? process.cwd())) {
     for (const e of (await readStore(file.path, opts.now)).exceptions) if (e.id.toLowerCase().startsWith(p)) matches.push({ e, file })
   }
   if (matches.length === 0)
@@ -124,7 +125,7 @@ export async function deleteException(prefix: string, opts: { now: Date; cwd?: s
 export async function cleanupExceptions(opts: { now: Date; cwd?: string }): Promise<{ removed: { id: string; scope: "user" | "repo"; expires_at: string }[]; warnings: string[] }> {
   const removed: { id: string; scope: "user" | "repo"; expires_at: string }[] = []
   const warnings: string[] = []
-  for (const file of storesFor(opts.cwd ?? process.cwd())) {
+  for (const file of await storesFor(opts.cwd ?? process.cwd())) {
     const read = await readStore(file.path, opts.now)
     warnings.push(...read.warnings)
     const expired = read.exceptions.filter((e) => isExpired(e, opts.now))

@@ -5,7 +5,7 @@ import { paths, repoPaths } from "../paths"
 import { readStores, type StoreFile } from "./exceptions-store"
 import { computeEffectiveConfig } from "./merge"
 import { realHost, type Host } from "./stdio"
-import { workspaceRoot } from "./workspace"
+import { findWorkspace } from "./workspace"
 import type { EffectiveConfig } from "./types"
 
 // Load everything the merge needs (org config, team, .scc.yaml, local
@@ -29,10 +29,10 @@ export type Explained = EffectiveConfig & {
   workspace: { root: string; project_config: string | null }
 }
 
-/** The local exception files that apply in `root`: the user's, then the repo's. */
-export function localStores(root: string | null): StoreFile[] {
+/** The local exception files that apply: the user's, then the repository's (inside one). */
+export function localStores(repoRoot: string | null): StoreFile[] {
   const files: StoreFile[] = [{ path: paths.userExceptions(), scope: "user" }]
-  if (root !== null) files.push({ path: repoPaths.repoExceptions(root), scope: "repo" })
+  if (repoRoot !== null) files.push({ path: repoPaths.repoExceptions(repoRoot), scope: "repo" })
   return files
 }
 
@@ -41,8 +41,8 @@ export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
   // Started before the root is known: the org config and the team do not depend on it.
   const orgLoad = loadOrgConfig({ offline: opts.offline, now: () => now.getTime() })
   const settingsLoad = opts.team === undefined ? orgSettings() : undefined
-  const root = await workspaceRoot(opts.workspace)
-  const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(root), now)])
+  const { root, repo } = await findWorkspace(opts.workspace)
+  const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(repo ? root : null), now)])
   const result = computeEffectiveConfig({
     org: org.config,
     team: opts.team ?? settings?.team ?? null,

@@ -8,11 +8,13 @@ import { dirname, join, resolve } from "node:path"
 // use). exists() is false for directories, so a main checkout is recognised
 // by `.git/HEAD`, a linked worktree or submodule by its `.git` file.
 
-/** The repository root containing `dir`, else `dir` itself: where .scc.yaml and .scc/ live. */
-export async function workspaceRoot(dir = process.cwd()): Promise<string> {
+export type Workspace = { root: string; repo: boolean }
+
+/** The repository root containing `dir` (`repo: true`), else `dir` itself: where .scc.yaml and .scc/ live. */
+export async function findWorkspace(dir = process.cwd()): Promise<Workspace> {
   const start = resolve(dir)
   for (let d = start; ; d = dirname(d)) {
-    if ((await Bun.file(join(d, ".git", "HEAD")).exists()) || (await Bun.file(join(d, ".git")).exists())) return d
-    if (dirname(d) === d) return start
+    if ((await Bun.file(join(d, ".git", "HEAD")).exists()) || (await Bun.file(join(d, ".git")).exists())) return { root: d, repo: true }
+    if (dirname(d) === d) return { root: start, repo: false }
   }
 }

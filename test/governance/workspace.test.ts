@@ -1,14 +1,14 @@
 import { expect, test } from "bun:test"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { workspaceRoot } from "../../src/governance/workspace"
+import { findWorkspace } from "../../src/governance/workspace"
 import { git, tmpdir } from "../support/tmpdir"
 
 test("the workspace root is the repository root, from any directory inside it", async () => {
   await using repo = await tmpdir({ git: true })
   mkdirSync(join(repo.path, "a", "b"), { recursive: true })
-  expect(await workspaceRoot(repo.path)).toBe(repo.path)
-  expect(await workspaceRoot(join(repo.path, "a", "b"))).toBe(repo.path)
+  expect(await findWorkspace(repo.path)).toEqual({ root: repo.path, repo: true })
+  expect(await findWorkspace(join(repo.path, "a", "b"))).toEqual({ root: repo.path, repo: true })
 })
 
 test("a linked worktree (a .git file) is its own root", async () => {
@@ -17,12 +17,12 @@ test("a linked worktree (a .git file) is its own root", async () => {
   const path = join(wt.path, "linked")
   git(repo.path, "worktree", "add", "-q", path)
   mkdirSync(join(path, "sub"))
-  expect(await workspaceRoot(join(path, "sub"))).toBe(path)
+  expect(await findWorkspace(join(path, "sub"))).toEqual({ root: path, repo: true })
 })
 
 test("outside any repository the directory itself is the root", async () => {
   await using dir = await tmpdir()
   mkdirSync(join(dir.path, "x"))
   writeFileSync(join(dir.path, "x", "file"), "")
-  expect(await workspaceRoot(join(dir.path, "x"))).toBe(join(dir.path, "x"))
+  expect(await findWorkspace(join(dir.path, "x"))).toEqual({ root: join(dir.path, "x"), repo: false })
 })
