@@ -43,6 +43,9 @@ export async function unblock(req: UnblockRequest): Promise<UnblockResult> {
       { hint: "scc config explain lists what is blocked and denied, and why" },
     )
   }
+  // A plugin ref that names no usable marketplace is refused before any check an exception could lift.
+  const unresolvable = denied.find((d) => d.target_type === "plugin" && !d.item.includes("@"))
+  if (unresolvable) throw new UsageError(unresolvable.reason, { hint: "fix the reference where it is configured (the team profile or .scc.yaml); an exception cannot help" })
   const allow: ExceptionTargets = {}
   for (const d of denied) {
     const list = (allow[TARGET_KEYS[d.target_type]] ??= [])
