@@ -9,7 +9,7 @@
 //    that holds every plugin and server (target: under 1 ms); and explain()
 //    as a whole (cache, user config, .scc.yaml and exception files read, then
 //    the merge) without process start-up.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as v from "valibot"
@@ -145,3 +145,4 @@ for (let i = 0; i < 210; i++) {
 }
 
 printTable("in-process explain() (loads + merge, no process start-up), 200 calls", { [`explain() for ${TEAM}`]: stats(explainSamples) })
+rmSync(dir, { recursive: true, force: true })
