@@ -32,6 +32,8 @@ const root = defineCommand({
   },
   subCommands: {
     version: lazy(() => import("./version")),
+    worktree: lazy(() => import("./worktree")),
+    hooks: lazy(() => import("./hooks")),
   },
 })
 
