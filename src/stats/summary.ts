@@ -1,0 +1,151 @@
+import { readTextIfExists } from "../files"
+import { parseEvent, type SessionEnd, type SessionStart, type UsageEvent } from "./events"
+
+// Reading the usage log and turning events into sessions and sums.
+
+export type UsageLog = {
+  events: UsageEvent[]
+  /** Lines that are not valid events: skipped and reported. */
+  badLines: number
+}
+
+/** Parse a usage log's text. Duplicate events (see append.ts) are dropped. */
+export function parseUsage(text: string): UsageLog {
+  const events: UsageEvent[] = []
+  const seen = new Set<string>()
+  let badLines = 0
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue
+    const e = parseEvent(line)
+    if (!e) {
+      badLines++
+      continue
+    }
+    const key = `${e.type}\0${e.session}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    events.push(e)
+  }
+  return { events, badLines }
+}
+
+export async function readUsage(file: string): Promise<UsageLog> {
+  return parseUsage((await readTextIfExists(file)) ?? "")
+}
+
+export type SessionState = "completed" | "incomplete" | "active"
+
+export type Session = {
+  id: string
+  start: string
+  state: SessionState
+  /** Recorded for completed sessions; expected for incomplete ones; elapsed for active ones. */
+  duration_s: number
+  project: string
+  team: string | null
+  user: string | null
+  exit_code: number | null
+}
+
+export type SessionOptions = {
+  now: Date
+  /** For sessions whose start did not record expected_hours. */
+  defaultExpectedHours: number
+}
+
+/**
+ * One session per id. A start without an end is `incomplete` (counted at its
+ * expected duration) once that duration has passed, `active` before that (it
+ * may still be running). An end whose start was pruned stands on its own.
+ */
+export function toSessions(events: UsageEvent[], opts: SessionOptions): Session[] {
+  const starts = new Map<string, SessionStart>()
+  const ends = new Map<string, SessionEnd>()
+  for (const e of events) {
+    if (e.type === "session_start") starts.set(e.session, e)
+    else ends.set(e.session, e)
+  }
+  const out: Session[] = []
+  for (const id of new Set([...starts.keys(), ...ends.keys()])) {
+    const s = starts.get(id)
+    const e = ends.get(id)
+    const who = s ?? e!
+    const base = { id, project: who.project, team: who.team, user: who.user }
+    if (e) {
+      const start = s ? s.ts : new Date(Date.parse(e.ts) - e.duration_s * 1000).toISOString()
+      out.push({ ...base, start, state: "completed", duration_s: e.duration_s, exit_code: e.exit_code })
+      continue
+    }
+    const expected = (s!.expected_hours ?? opts.defaultExpectedHours) * 3600
+    const elapsed = Math.max(0, (opts.now.getTime() - Date.parse(s!.ts)) / 1000)
+    const state = elapsed >= expected ? "incomplete" : "active"
+    out.push({ ...base, start: s!.ts, state, duration_s: state === "incomplete" ? expected : elapsed, exit_code: null })
+  }
+  return out.sort((a, b) => a.start.localeCompare(b.start))
+}
+
+export type Bucket = {
+  sessions: number
+  completed: number
+  incomplete: number
+  active: number
+  total_duration_s: number
+  avg_duration_s: number
+  /** Distinct user identities (none for anonymous sessions). */
+  users: string[]
+}
+
+export const NO_TEAM = "(none)"
+
+export function emptyBucket(): Bucket {
+  return { sessions: 0, completed: 0, incomplete: 0, active: 0, total_duration_s: 0, avg_duration_s: 0, users: [] }
+}
+
+/** Add `b` into `into` (sums, users unioned, average recomputed). */
+export function addBucket(into: Bucket, b: Bucket): Bucket {
+  into.sessions += b.sessions
+  into.completed += b.completed
+  into.incomplete += b.incomplete
+  into.active += b.active
+  into.total_duration_s += b.total_duration_s
+  into.avg_duration_s = into.sessions ? into.total_duration_s / into.sessions : 0
+  into.users = [...new Set([...into.users, ...b.users])].sort()
+  return into
+}
+
+function sessionBucket(s: Session): Bucket {
+  return {
+    sessions: 1,
+    completed: s.state === "completed" ? 1 : 0,
+    incomplete: s.state === "incomplete" ? 1 : 0,
+    active: s.state === "active" ? 1 : 0,
+    total_duration_s: s.duration_s,
+    avg_duration_s: s.duration_s,
+    users: s.user ? [s.user] : [],
+  }
+}
+
+export type UsageSummary = {
+  period: { days: number | null; from: string | null; to: string }
+  totals: Bucket
+  by_project: Record<string, Bucket>
+  by_team: Record<string, Bucket>
+  bad_lines: number
+}
+
+/** Sums over the sessions that started in the last `days` days (all when null). */
+export function summarize(log: UsageLog, opts: SessionOptions & { days?: number | null }): UsageSummary {
+  const days = opts.days ?? null
+  const from = days === null ? null : new Date(opts.now.getTime() - days * 86_400_000)
+  const sessions = toSessions(log.events, opts).filter((s) => !from || Date.parse(s.start) >= from.getTime())
+  const totals = emptyBucket()
+  const by_project: Record<string, Bucket> = {}
+  const by_team: Record<string, Bucket> = {}
+  for (const s of sessions) {
+    const b = sessionBucket(s)
+    addBucket(totals, b)
+    addBucket((by_project[s.project] ??= emptyBucket()), b)
+    addBucket((by_team[s.team ?? NO_TEAM] ??= emptyBucket()), b)
+  }
+  return { period: { days, from: from?.toISOString() ?? null, to: opts.now.toISOString() }, totals, by_project, by_team, bad_lines: log.badLines }
+}
