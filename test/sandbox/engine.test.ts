@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { PrerequisiteError } from "../../src/errors"
+import { PrerequisiteError, type AppError } from "../../src/errors"
 import { connect, parseDockerHost, resolveEndpoint } from "../../src/sandbox/engine"
 import { tmpdir } from "../support/tmpdir"
 
@@ -42,9 +42,9 @@ describe("resolveEndpoint", () => {
       error = e
     }
     expect(error).toBeInstanceOf(PrerequisiteError)
-    expect((error as PrerequisiteError).exitCode).toBe(5)
-    expect((error as PrerequisiteError).message).toContain("/nonexistent/docker.sock")
-    expect((error as PrerequisiteError).hint).toContain("DOCKER_HOST")
+    expect((error as AppError).exitCode).toBe(5)
+    expect((error as AppError).message).toContain("/nonexistent/docker.sock")
+    expect((error as AppError).hint).toContain("DOCKER_HOST")
   })
 
   test("a socket that does not answer the Docker API is exit 5", async () => {

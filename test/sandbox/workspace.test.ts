@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { mkdirSync, realpathSync } from "node:fs"
 import { tmpdir as osTmpdir } from "node:os"
 import { join } from "node:path"
-import { UsageError } from "../../src/errors"
+import { UsageError, type AppError } from "../../src/errors"
 import { commonParent, isSuspicious, resolveWorkspace } from "../../src/sandbox/workspace"
 import { git, tmpdir } from "../support/tmpdir"
 
@@ -34,7 +34,7 @@ describe("resolveWorkspace", () => {
         error = e
       }
       expect(error).toBeInstanceOf(UsageError)
-      expect((error as UsageError).hint).toContain("--allow-suspicious-workspace")
+      expect((error as AppError).hint).toContain("--allow-suspicious-workspace")
       expect(resolveWorkspace(dir, { allowSuspicious: true }).path).toBe(realpathSync(dir))
     }
   })
