@@ -34,6 +34,9 @@ const root = defineCommand({
     version: lazy(() => import("./version")),
     worktree: lazy(() => import("./worktree")),
     hooks: lazy(() => import("./hooks")),
+    list: lazy(() => import("./list")),
+    stop: lazy(() => import("./stop")),
+    prune: lazy(() => import("./prune")),
   },
 })
 
