@@ -37,6 +37,7 @@ const root = defineCommand({
     list: lazy(() => import("./list")),
     stop: lazy(() => import("./stop")),
     prune: lazy(() => import("./prune")),
+    stats: lazy(() => import("./stats")),
   },
 })
 
