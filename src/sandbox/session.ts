@@ -1,5 +1,6 @@
 import type Docker from "dockerode"
 import type { Duplex } from "node:stream"
+import * as flag from "../flag"
 import { engineCall } from "./containers"
 
 // The interactive session: an exec of `claude` in the container, wired to the
@@ -32,7 +33,7 @@ export async function runSession(docker: Docker, containerId: string, opts: Sess
       AttachStdout: true,
       AttachStderr: true,
       Tty: tty,
-      ...(tty ? { Env: [`TERM=${process.env.TERM ?? "xterm-256color"}`] } : {}),
+      ...(tty ? { Env: [`TERM=${flag.envVar("TERM") ?? "xterm-256color"}`] } : {}),
     }),
   )
   const stream = (await engineCall("attaching to the session", () => exec.start({ hijack: true, stdin: true, Tty: tty }))) as Duplex
