@@ -38,6 +38,7 @@ const root = defineCommand({
     stop: lazy(() => import("./stop")),
     prune: lazy(() => import("./prune")),
     stats: lazy(() => import("./stats")),
+    audit: lazy(() => import("./audit")),
   },
 })
 
