@@ -36,6 +36,8 @@ export type SessionEnd = Common & {
 export type UsageEvent = SessionStart | SessionEnd
 
 const isStr = (x: unknown): x is string => typeof x === "string"
+// A regex, not Date.parse: this runs for every line of the log, and Date.parse costs ~10x more.
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/
 const isStrOrNull = (x: unknown) => x === null || typeof x === "string"
 const isNumOrNull = (x: unknown) => x === null || (typeof x === "number" && Number.isFinite(x))
 
@@ -49,7 +51,7 @@ export function parseEvent(line: string): UsageEvent | null {
   } catch {
     return null
   }
-  if (o.v !== 1 || !isStr(o.session) || !isStr(o.ts) || Number.isNaN(Date.parse(o.ts))) return null
+  if (o.v !== 1 || !isStr(o.session) || !isStr(o.ts) || !ISO.test(o.ts)) return null
   if (!isStr(o.project) || !isStrOrNull(o.team ?? null) || !isStrOrNull(o.user ?? null)) return null
   const common = { v: 1 as const, ts: o.ts, session: o.session, user: (o.user ?? null) as string | null, project: o.project, team: (o.team ?? null) as string | null }
   if (o.type === "session_start") {

@@ -38,6 +38,7 @@ export type SessionState = "completed" | "incomplete" | "active"
 export type Session = {
   id: string
   start: string
+  start_ms: number
   state: SessionState
   /** Recorded for completed sessions; expected for incomplete ones; elapsed for active ones. */
   duration_s: number
@@ -72,16 +73,17 @@ export function toSessions(events: UsageEvent[], opts: SessionOptions): Session[
     const who = s ?? e!
     const base = { id, project: who.project, team: who.team, user: who.user }
     if (e) {
-      const start = s ? s.ts : new Date(Date.parse(e.ts) - e.duration_s * 1000).toISOString()
-      out.push({ ...base, start, state: "completed", duration_s: e.duration_s, exit_code: e.exit_code })
+      const start_ms = s ? Date.parse(s.ts) : Date.parse(e.ts) - e.duration_s * 1000
+      out.push({ ...base, start: s ? s.ts : new Date(start_ms).toISOString(), start_ms, state: "completed", duration_s: e.duration_s, exit_code: e.exit_code })
       continue
     }
+    const start_ms = Date.parse(s!.ts)
     const expected = (s!.expected_hours ?? opts.defaultExpectedHours) * 3600
-    const elapsed = Math.max(0, (opts.now.getTime() - Date.parse(s!.ts)) / 1000)
+    const elapsed = Math.max(0, (opts.now.getTime() - start_ms) / 1000)
     const state = elapsed >= expected ? "incomplete" : "active"
-    out.push({ ...base, start: s!.ts, state, duration_s: state === "incomplete" ? expected : elapsed, exit_code: null })
+    out.push({ ...base, start: s!.ts, start_ms, state, duration_s: state === "incomplete" ? expected : elapsed, exit_code: null })
   }
-  return out.sort((a, b) => a.start.localeCompare(b.start))
+  return out.sort((a, b) => a.start_ms - b.start_ms)
 }
 
 export type Bucket = {
@@ -113,18 +115,6 @@ export function addBucket(into: Bucket, b: Bucket): Bucket {
   return into
 }
 
-function sessionBucket(s: Session): Bucket {
-  return {
-    sessions: 1,
-    completed: s.state === "completed" ? 1 : 0,
-    incomplete: s.state === "incomplete" ? 1 : 0,
-    active: s.state === "active" ? 1 : 0,
-    total_duration_s: s.duration_s,
-    avg_duration_s: s.duration_s,
-    users: s.user ? [s.user] : [],
-  }
-}
-
 export type UsageSummary = {
   period: { days: number | null; from: string | null; to: string }
   totals: Bucket
@@ -133,19 +123,50 @@ export type UsageSummary = {
   bad_lines: number
 }
 
+/** A bucket being filled: users as a set, finished into a Bucket once. */
+class Tally {
+  private readonly b = emptyBucket()
+  private readonly users = new Set<string>()
+  add(s: Session): void {
+    this.b.sessions++
+    this.b[s.state]++
+    this.b.total_duration_s += s.duration_s
+    if (s.user) this.users.add(s.user)
+  }
+  finish(): Bucket {
+    return { ...this.b, avg_duration_s: this.b.sessions ? this.b.total_duration_s / this.b.sessions : 0, users: [...this.users].sort() }
+  }
+}
+
+function finishAll(tallies: Map<string, Tally>): Record<string, Bucket> {
+  const out: Record<string, Bucket> = {}
+  for (const [k, t] of tallies) out[k] = t.finish()
+  return out
+}
+
 /** Sums over the sessions that started in the last `days` days (all when null). */
 export function summarize(log: UsageLog, opts: SessionOptions & { days?: number | null }): UsageSummary {
   const days = opts.days ?? null
   const from = days === null ? null : new Date(opts.now.getTime() - days * 86_400_000)
-  const sessions = toSessions(log.events, opts).filter((s) => !from || Date.parse(s.start) >= from.getTime())
-  const totals = emptyBucket()
-  const by_project: Record<string, Bucket> = {}
-  const by_team: Record<string, Bucket> = {}
-  for (const s of sessions) {
-    const b = sessionBucket(s)
-    addBucket(totals, b)
-    addBucket((by_project[s.project] ??= emptyBucket()), b)
-    addBucket((by_team[s.team ?? NO_TEAM] ??= emptyBucket()), b)
+  const totals = new Tally()
+  const byProject = new Map<string, Tally>()
+  const byTeam = new Map<string, Tally>()
+  const tally = (m: Map<string, Tally>, k: string) => {
+    let t = m.get(k)
+    if (!t) m.set(k, (t = new Tally()))
+    return t
   }
-  return { period: { days, from: from?.toISOString() ?? null, to: opts.now.toISOString() }, totals, by_project, by_team, bad_lines: log.badLines }
+  for (const s of toSessions(log.events, opts)) {
+    if (from && s.start_ms < from.getTime()) continue
+    totals.add(s)
+    tally(byProject, s.project).add(s)
+    tally(byTeam, s.team ?? NO_TEAM).add(s)
+  }
+  return {
+    period: { days, from: from?.toISOString() ?? null, to: opts.now.toISOString() },
+    totals: totals.finish(),
+    by_project: finishAll(byProject),
+    by_team: finishAll(byTeam),
+    bad_lines: log.badLines,
+  }
 }
