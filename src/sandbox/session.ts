@@ -36,7 +36,13 @@ export async function runSession(docker: Docker, containerId: string, opts: Sess
       ...(tty ? { Env: [`TERM=${flag.envVar("TERM") ?? "xterm-256color"}`] } : {}),
     }),
   )
-  const stream = (await engineCall("attaching to the session", () => exec.start({ hijack: true, stdin: true, Tty: tty }))) as Duplex
+  // Problem: a TTY exec starts at 0x0 and a resize can only follow the start,
+  // so the program would draw its first screen for no size at all. Fix: send
+  // the size with the start, as Docker (ConsoleSize, API 1.42+) and Podman
+  // (h, w) each accept it; the resize after the start covers older engines.
+  const initial = tty ? size(io.stdout) : undefined
+  const startOpts = { hijack: true, stdin: true, Tty: tty, ...(initial ? { ConsoleSize: [initial.h, initial.w], h: initial.h, w: initial.w } : {}) }
+  const stream = (await engineCall("attaching to the session", () => exec.start(startOpts))) as Duplex
   const ended = new Promise<void>((resolve) => {
     stream.once("end", resolve)
     stream.once("close", resolve)
@@ -49,7 +55,8 @@ export async function runSession(docker: Docker, containerId: string, opts: Sess
     restore.push(() => io.stdin.setRawMode(false))
     const resize = () => {
       const s = size(io.stdout)
-      if (s) exec.resize(s).catch(() => {}) // the exec may have just ended
+      // Podman answers 201 where dockerode expects 200; the exec may also have just ended.
+      if (s) exec.resize(s).catch(() => {})
     }
     resize()
     process.on("SIGWINCH", resize)

@@ -1,5 +1,5 @@
 import type Docker from "dockerode"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -61,6 +61,27 @@ async function waitForSocket(docker: Docker, proc: Bun.Subprocess<"ignore", "ign
   throw new Error(`podman system service did not come up (${exited ? `exited ${proc.exitCode}` : `no answer within ${timeoutMs} ms`}; last error: ${String(last)}).\npodman stderr:\n${stderr}`)
 }
 
+/**
+ * After a test was cut short (a timeout kills the test, not the containers'
+ * conmon processes, which are daemons): kill the processes this service
+ * started (their command lines name its private directory) and unmount what
+ * they left mounted there, so the directory can be removed.
+ */
+function reapLeftovers(dir: string): void {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) process.kill(Number(pid), "SIGKILL")
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`))
+  for (const m of mounts.reverse()) Bun.spawnSync(["umount", "-l", m], { stdout: "ignore", stderr: "ignore" })
+}
+
 export async function startPodman(): Promise<Podman> {
   for (const bin of ["podman", "runc", BUSYBOX]) {
     if (!Bun.which(bin) && !existsSync(bin)) throw new Error(`${bin} is missing: apt-get install -y podman runc busybox-static (see .ci/run)`)
@@ -117,6 +138,7 @@ export async function startPodman(): Promise<Podman> {
       } finally {
         proc.kill("SIGTERM")
         await proc.exited
+        reapLeftovers(dir)
         rmSync(dir, { recursive: true, force: true })
       }
     },
