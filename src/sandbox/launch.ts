@@ -1,7 +1,7 @@
 import type Docker from "dockerode"
-import { chmodSync, mkdirSync } from "node:fs"
+import { chmodSync, mkdirSync, rmSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { ConflictError } from "../errors"
+import { ConflictError, ToolError } from "../errors"
 import { writeFileAtomic } from "../files"
 import { registerSecret } from "../log"
 import { engineCall, listManaged, removeContainer, type ManagedContainer } from "./containers"
@@ -63,37 +63,49 @@ export async function resolveEnv(env: readonly EnvEntry[], resolveSecret: Secret
   return out
 }
 
-export async function ensureImage(docker: Docker, image: string, notify: (m: string) => void): Promise<void> {
-  try {
-    await docker.getImage(image).inspect()
-    return
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 404) throw e
-  }
+async function pullImage(docker: Docker, image: string, notify: (m: string) => void): Promise<void> {
   notify(`pulling ${image} ...`)
-  await engineCall(`pulling ${image}`, async () => {
+  const events = await engineCall(`pulling ${image}`, async () => {
     const stream = await docker.pull(image)
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())))
+    return new Promise<{ error?: string }[]>((resolve, reject) => docker.modem.followProgress(stream, (err, out) => (err ? reject(err) : resolve(out))))
   })
+  // A failed pull is reported inside the progress stream, not as an HTTP status.
+  const failed = events.find((e) => typeof e.error === "string")
+  if (failed) {
+    throw new ToolError(`pulling ${image} failed: ${failed.error}`, {
+      hint: `check the image name and that its registry is reachable (or pull it yourself); the image comes from sandbox.image or --image`,
+    })
+  }
 }
 
-async function create(docker: Docker, plan: LaunchPlan, env: string[]): Promise<string> {
-  const container = await engineCall(`creating ${plan.container}`, () =>
-    docker.createContainer({
-      name: plan.container,
-      Image: plan.image,
-      Entrypoint: KEEPALIVE,
-      Cmd: [],
-      Labels: plan.labels,
-      Env: env,
-      WorkingDir: plan.workspace,
-      HostConfig: {
-        Mounts: plan.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
-        ...(plan.networkMode ? { NetworkMode: plan.networkMode } : {}),
-      },
-    }),
-  )
-  return container.id
+const isMissingImage = (e: unknown) => (e as { statusCode?: number }).statusCode === 404
+
+/** Create the container; the image is pulled only when the engine says it is missing (one round trip saved per launch). */
+async function create(docker: Docker, plan: LaunchPlan, env: string[], notify: (m: string) => void): Promise<string> {
+  const options = containerOptions(plan, env)
+  try {
+    return (await docker.createContainer(options)).id
+  } catch (e) {
+    if (!isMissingImage(e)) return engineCall(`creating ${plan.container}`, () => Promise.reject(e))
+  }
+  await pullImage(docker, plan.image, notify)
+  return (await engineCall(`creating ${plan.container}`, () => docker.createContainer(options))).id
+}
+
+function containerOptions(plan: LaunchPlan, env: string[]): Docker.ContainerCreateOptions {
+  return {
+    name: plan.container,
+    Image: plan.image,
+    Entrypoint: KEEPALIVE,
+    Cmd: [],
+    Labels: plan.labels,
+    Env: env,
+    WorkingDir: plan.workspace,
+    HostConfig: {
+      Mounts: plan.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      ...(plan.networkMode ? { NetworkMode: plan.networkMode } : {}),
+    },
+  }
 }
 
 /** Run the plan: reuse, start or create the container. Leaves it running. */
@@ -120,10 +132,15 @@ export async function ensureContainer(docker: Docker, plan: LaunchPlan, opts: La
       return { id: existing.id, container: existing.name, action: "started", replaced }
     }
   }
-  await ensureImage(docker, plan.image, notify)
   const env = await resolveEnv(plan.env, opts.resolveSecret)
   writeSessionFiles(plan)
-  const id = await create(docker, plan, env)
+  let id: string
+  try {
+    id = await create(docker, plan, env, notify)
+  } catch (e) {
+    rmSync(plan.sessionDir, { recursive: true, force: true })
+    throw e
+  }
   await engineCall(`starting ${plan.container}`, () => docker.getContainer(id).start())
   return { id, container: plan.container, action: "created", replaced }
 }

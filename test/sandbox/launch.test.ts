@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { ConflictError } from "../../src/errors"
+import { ConflictError, ToolError } from "../../src/errors"
 import { listManaged } from "../../src/sandbox/containers"
 import { ensureContainer, type SecretResolver } from "../../src/sandbox/launch"
 import { LABEL, planLaunch, type LaunchPlan } from "../../src/sandbox/plan"
@@ -149,4 +149,16 @@ describe("ensureContainer", () => {
     expect(r).toMatchObject({ action: "created", replaced: true })
     expect((await pm.docker.getContainer(r.id).inspect()).HostConfig.NetworkMode).toBe("none")
   })
+})
+
+test("an image the engine does not have is pulled; when that fails, exit 4 naming the image, and no container", async () => {
+  await using other = await tmpdir({ git: true })
+  const p = planLaunch({ config: effectiveConfig({ image: "localhost/scc-missing:1" }), workspace: resolveWorkspace(other.path), sessionsRoot: sessions.path })
+  const notes: string[] = []
+  const error = await ensureContainer(pm.docker, p, { resolveSecret, notify: (m) => notes.push(m) }).catch((e) => e)
+  expect(error).toBeInstanceOf(ToolError)
+  expect(error.message).toContain("pulling localhost/scc-missing:1")
+  expect(notes).toEqual(["pulling localhost/scc-missing:1 ..."])
+  expect(await listManaged(pm.docker, { workspace: other.path })).toEqual([])
+  expect(existsSync(p.sessionDir)).toBe(false)
 })
