@@ -1,6 +1,7 @@
 // `bun run bench start [runs]`: what `scc start` costs.
 // 1. `start --dry-run` (org config from a local file, a real git workspace):
-//    whole-process wall time next to a compiled hello-world binary (the floor).
+//    whole-process wall time next to a compiled hello-world binary (the floor)
+//    and `config explain`, which computes the same effective config.
 // 2. `start --detach` until the container runs, next to `podman run -d` of the
 //    same image against the same storage (the floor; target within 1.3x). The
 //    engine is a throwaway Podman service (test/support/podman.ts); each run
@@ -51,6 +52,7 @@ const hello = await helloFloor(dir)
 const dry = timeCommands(
   {
     "hello-world (floor)": { cmd: [hello] },
+    "scc config explain --json": { cmd: [scc, "config", "explain", "--workspace", ws, "--json"], env },
     "scc start --dry-run --json": { cmd: [scc, "start", ws, "--dry-run", "--json"], env },
   },
   runs,
