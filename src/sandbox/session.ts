@@ -79,11 +79,28 @@ export async function runSession(docker: Docker, containerId: string, opts: Sess
     io.stdin.off("end", endInput)
     io.stdin.pause()
   })
+  // Killed or hung up: detach and restore the terminal rather than die raw.
+  // Claude Code keeps running in the container; `start` attaches to it again.
+  let signalled: number | undefined
+  const onSignal = (name: NodeJS.Signals, code: number) => () => {
+    signalled = code
+    stream.destroy()
+  }
+  const handlers = [
+    ["SIGTERM", onSignal("SIGTERM", 143)],
+    ["SIGHUP", onSignal("SIGHUP", 129)],
+    ...(tty ? [] : [["SIGINT", onSignal("SIGINT", 130)] as const]),
+  ] as const
+  for (const [sig, fn] of handlers) process.on(sig, fn)
+  restore.push(() => {
+    for (const [sig, fn] of handlers) process.off(sig, fn)
+  })
   try {
     await ended
   } finally {
     for (const fn of restore.reverse()) fn()
   }
+  if (signalled !== undefined) return signalled
   const info = await engineCall("reading the session's exit status", () => exec.inspect())
   return info.ExitCode ?? 1
 }
