@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { realpathSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { ensureContainer } from "../../src/sandbox/launch"
 import { planLaunch } from "../../src/sandbox/plan"
 import { resolveWorkspace } from "../../src/sandbox/workspace"
@@ -12,8 +12,17 @@ import { effectiveConfig, execIn } from "./fixtures"
 // executable) run inside a launched container reads the injected managed MCP
 // config: it has exactly the effective servers, at enterprise scope, ignores
 // a project `.mcp.json`, and refuses `claude mcp add`. The busybox test image
-// has no glibc, so the host's is mounted read-only next to the binary (test
-// only: the plan is extended after it is made, the launch code is unchanged).
+// has no C library, so the directories `ldd` names are mounted read-only next
+// to the binary (test only: the plan is extended after it is made; the launch
+// code is unchanged).
+
+/** The directories of the shared libraries (and the loader) a binary needs, as `ldd` names them. */
+function libraryDirs(binary: string): string[] {
+  const r = Bun.spawnSync(["ldd", binary], { stdout: "pipe", stderr: "pipe" })
+  if (r.exitCode !== 0) throw new Error(`ldd ${binary} failed: ${r.stderr}`)
+  const paths = [...r.stdout.toString().matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!)
+  return [...new Set(paths.map((p) => dirname(p)))]
+}
 
 let pm: Podman
 let repo: TmpDir
@@ -28,9 +37,8 @@ beforeAll(async () => {
   await Bun.write(join(repo.path, ".mcp.json"), JSON.stringify({ mcpServers: { extra: { type: "http", url: "https://extra.example.com/mcp" } } }))
   const plan = planLaunch({ config: effectiveConfig({ image: TEST_IMAGE }), workspace: resolveWorkspace(repo.path), sessionsRoot: sessions.path })
   const claude = realpathSync(join(import.meta.dir, "..", "..", "node_modules", ".bin", "claude"))
-  for (const [source, target] of [[claude, "/usr/local/bin/claude"], ["/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu"], ["/lib64", "/lib64"]] as const) {
-    plan.mounts.push({ source, target, readOnly: true, why: "test: the real claude binary and the host's glibc" })
-  }
+  plan.mounts.push({ source: claude, target: "/usr/local/bin/claude", readOnly: true, why: "test: the real claude binary" })
+  for (const dir of libraryDirs(claude)) plan.mounts.push({ source: realpathSync(dir), target: dir, readOnly: true, why: "test: the host's C library" })
   id = (await ensureContainer(pm.docker, plan, { resolveSecret: async () => "ghp_containerSecret_42" })).id
 })
 
