@@ -1,4 +1,5 @@
 import * as flag from "../flag"
+import { log } from "../log"
 import { paths } from "../paths"
 import { appendLine, headLines, pruneLines } from "./append"
 import { DEFAULT_STATS_POLICY, parseEvent, type SessionEnd, type SessionStart, type StatsPolicy } from "./events"
@@ -34,7 +35,7 @@ export type SessionInfo = {
 export type SessionHandle = {
   id: string
   startedAt: Date
-  /** False when stats are disabled: nothing was written and nothing will be. */
+  /** False when stats are disabled (or the start could not be written): no end will be written either. */
   recorded: boolean
   base: Pick<SessionStart, "user" | "project" | "team">
   opts: RecordOptions
@@ -53,18 +54,31 @@ export function applyRetention(file: string, retentionDays: number, now: Date): 
   return r?.dropped ?? 0
 }
 
+/** The user's identity; when the hash key cannot be read or made, none (never the clear name). */
+function identityOrNull(opts: RecordOptions, policy: StatsPolicy): string | null {
+  try {
+    return userIdentity({ user: opts.user ?? flag.sccUser(), mode: policy.user_identity_mode, orgId: opts.orgId, salt: opts.salt })
+  } catch (e) {
+    log().warn(`usage stats: no user identity (${(e as Error).message})`)
+    return null
+  }
+}
+
+/**
+ * Record the start of a session. Best effort: stats never stop a session, so
+ * a failure to write is a logged warning and a handle with `recorded: false`.
+ */
 export function recordSessionStart(info: SessionInfo, opts: RecordOptions = {}): SessionHandle {
   const policy = opts.policy ?? DEFAULT_STATS_POLICY
   const now = opts.now?.() ?? new Date()
   const base = {
-    user: policy.enabled ? userIdentity({ user: opts.user ?? flag.sccUser(), mode: policy.user_identity_mode, orgId: opts.orgId, salt: opts.salt }) : null,
+    user: policy.enabled ? identityOrNull(opts, policy) : null,
     project: info.project,
     team: info.team ?? null,
   }
   const handle: SessionHandle = { id: crypto.randomUUID(), startedAt: now, recorded: policy.enabled, base, opts }
   if (!policy.enabled) return handle
   const file = opts.file ?? paths.usageFile()
-  applyRetention(file, policy.retention_days, now)
   const event: SessionStart = {
     v: 1,
     type: "session_start",
@@ -74,11 +88,17 @@ export function recordSessionStart(info: SessionInfo, opts: RecordOptions = {}):
     branch: info.branch ?? null,
     expected_hours: info.expectedHours ?? null,
   }
-  appendLine(file, JSON.stringify(event))
+  try {
+    applyRetention(file, policy.retention_days, now)
+    appendLine(file, JSON.stringify(event))
+  } catch (e) {
+    log().warn(`usage stats not recorded in ${file}: ${(e as Error).message}`)
+    handle.recorded = false
+  }
   return handle
 }
 
-/** Record the end: duration from the handle's start, and the session's exit status. */
+/** Record the end: duration from the handle's start, and the session's exit status. Best effort, like the start. */
 export function recordSessionEnd(handle: SessionHandle, exit: { exitCode: number | null }): void {
   if (!handle.recorded) return
   const now = handle.opts.now?.() ?? new Date()
@@ -91,5 +111,10 @@ export function recordSessionEnd(handle: SessionHandle, exit: { exitCode: number
     duration_s: Math.max(0, (now.getTime() - handle.startedAt.getTime()) / 1000),
     exit_code: exit.exitCode,
   }
-  appendLine(handle.opts.file ?? paths.usageFile(), JSON.stringify(event))
+  const file = handle.opts.file ?? paths.usageFile()
+  try {
+    appendLine(file, JSON.stringify(event))
+  } catch (e) {
+    log().warn(`usage stats not recorded in ${file}: ${(e as Error).message}`)
+  }
 }

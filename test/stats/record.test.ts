@@ -84,3 +84,12 @@ test("retention prunes lines older than retention_days on the next start, atomic
   recordSessionStart({ project: "p" }, { file, policy: policy({ retention_days: 30 }), now: clock("2025-03-11T00:00:00Z") })
   expect(statSync(file).ino).toBe(ino)
 })
+
+test("a usage file that cannot be written never stops the session", async () => {
+  await using tmp = await tmpdir()
+  writeFileSync(join(tmp.path, "not-a-dir"), "")
+  const file = join(tmp.path, "not-a-dir", "usage.jsonl") // its parent is a file
+  const h = recordSessionStart({ project: "p" }, { file, policy: policy() })
+  expect(h.recorded).toBe(false)
+  expect(() => recordSessionEnd(h, { exitCode: 0 })).not.toThrow()
+})
