@@ -4,4 +4,6 @@ const run = (cmd: string[]) => Bun.spawnSync(cmd, { cwd: root, stdout: "inherit"
 
 const built = run([process.execPath, "run", "build"])
 if (built !== 0) process.exit(built)
-process.exit(run([process.execPath, "test", ...process.argv.slice(2)]))
+// bunfig's [test] timeout is not read by this Bun; the default is 5 s, too short
+// for tests that start real servers and the real claude.
+process.exit(run([process.execPath, "test", "--timeout=60000", ...process.argv.slice(2)]))

@@ -41,6 +41,10 @@ export const isCI = () => read("CI") === "true" || read("CI") === "1"
 
 // scc
 export const sccOrgSource = () => read("SCC_ORG_SOURCE")
+/** An auth spec (`env:VAR` / `command:CMD`) for SCC_ORG_SOURCE; never a token. */
+export const sccOrgAuth = () => read("SCC_ORG_AUTH")
+/** Seconds to wait for the org config host (default 10). */
+export const sccOrgTimeout = () => read("SCC_ORG_TIMEOUT")
 export const sccTeam = () => read("SCC_TEAM")
 export const sccOffline = () => read("SCC_OFFLINE") === "1"
 export const sccUser = () => read("SCC_USER") ?? read("USER") ?? read("LOGNAME")

@@ -32,6 +32,12 @@ const root = defineCommand({
   },
   subCommands: {
     version: lazy(() => import("./version")),
+    setup: lazy(() => import("./setup")),
+    init: lazy(() => import("./init")),
+    config: lazy(() => import("./config")),
+    team: lazy(() => import("./team")),
+    exceptions: lazy(() => import("./exceptions")),
+    unblock: lazy(() => import("./unblock")),
     worktree: lazy(() => import("./worktree")),
     hooks: lazy(() => import("./hooks")),
     list: lazy(() => import("./list")),

@@ -1,0 +1,5 @@
+// Text files imported `with { type: "text" }` (the role prompts) are strings.
+declare module "*.md" {
+  const text: string
+  export default text
+}
