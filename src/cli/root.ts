@@ -43,6 +43,7 @@ const root = defineCommand({
     list: lazy(() => import("./list")),
     stop: lazy(() => import("./stop")),
     prune: lazy(() => import("./prune")),
+    start: lazy(() => import("./start")),
     stats: lazy(() => import("./stats")),
     audit: lazy(() => import("./audit")),
   },
