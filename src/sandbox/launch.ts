@@ -1,7 +1,7 @@
 import type Docker from "dockerode"
 import { chmodSync, mkdirSync, rmSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { ConflictError, ToolError } from "../errors"
+import { ConfigError, ConflictError, ToolError } from "../errors"
 import { writeFileAtomic } from "../files"
 import { registerSecret } from "../log"
 import { engineCall, listManaged, removeContainer, type ManagedContainer } from "./containers"
@@ -56,7 +56,17 @@ export async function resolveEnv(env: readonly EnvEntry[], resolveSecret: Secret
       out.push(`${e.name}=${e.value}`)
       continue
     }
-    const value = await resolveSecret(e.spec)
+    let value: string
+    try {
+      value = await resolveSecret(e.spec)
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      const variable = e.spec.startsWith("env:") ? e.spec.slice(4) : undefined
+      throw new ConfigError(`cannot resolve the credential for ${e.from} (${e.spec}): ${why}`, {
+        hint: variable ? `export ${variable}=<value> before scc start (it is passed to the container as ${e.name})` : "run that command by hand and fix what it reports",
+        cause: err,
+      })
+    }
     registerSecret(value)
     out.push(`${e.name}=${value}`)
   }

@@ -165,6 +165,16 @@ describe("start refuses before touching the engine", () => {
     expect((await cli(["start", ws.path, "--dry-run", "--json", "--allow-protected"], { env })).json().data.branch).toBe("main")
   })
 
+  test("a credential that cannot be resolved is exit 3 naming the MCP server, and no container", async () => {
+    await using ws = await workspace()
+    const before = await managedNames()
+    const r = await cli(["start", ws.path, "--detach"], { env: { ...env, SCC_TEST_GH_TOKEN: undefined } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toContain("mcp_servers.github.headers.Authorization (env:SCC_TEST_GH_TOKEN)")
+    expect(r.stderr).toContain("Try: export SCC_TEST_GH_TOKEN=<value>")
+    expect(await managedNames()).toEqual(before)
+  })
+
   test("no engine reachable is exit 5 with a hint", async () => {
     await using ws = await workspace()
     const r = await cli(["start", ws.path, "--detach"], { env: { ...env, DOCKER_HOST: "unix:///nonexistent/engine.sock" } })
