@@ -20,6 +20,8 @@ const result = await Bun.build({
   target: "bun",
   minify: true,
   splitting: true,
+  bytecode: true,
+  format: "esm",
   sourcemap: "none",
   compile: {
     outfile,

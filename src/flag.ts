@@ -36,6 +36,7 @@ export const xdgStateHome = () => read("XDG_STATE_HOME")
 /** Which name the program answers to when it cannot tell from argv0 (running from source). */
 export const programOverride = () => read("SCC_PROG")
 export const logLevel = () => read("SCC_LOG_LEVEL")
+export const traceStartup = () => read("SCC_TRACE_STARTUP") === "1"
 export const noColor = () => read("NO_COLOR") !== undefined || read("TERM") === "dumb"
 export const isCI = () => read("CI") === "true" || read("CI") === "1"
 

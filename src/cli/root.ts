@@ -1,5 +1,5 @@
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty"
-import { basename } from "node:path"
+import { basename } from "../posix-path"
 import { lazy } from "./common"
 import { ExitCode, formatError, isAppError } from "../errors"
 import * as flag from "../flag"

@@ -1,4 +1,5 @@
 import { loadOrgConfig } from "../org/load"
+import { mark } from "../trace"
 import { loadProjectConfig } from "../org/project"
 import { orgSettings } from "../org/settings"
 import { paths, repoPaths } from "../paths"
@@ -37,12 +38,14 @@ export function localStores(repoRoot: string | null): StoreFile[] {
 }
 
 export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
+  mark("explain")
   const now = opts.now ?? new Date()
   // Started before the root is known: the org config and the team do not depend on it.
   const orgLoad = loadOrgConfig({ offline: opts.offline, now: () => now.getTime() })
   const settingsLoad = opts.team === undefined ? orgSettings() : undefined
   const { root, repo } = await findWorkspace(opts.workspace)
   const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(repo ? root : null), now)])
+  mark("explain inputs loaded")
   const result = computeEffectiveConfig({
     org: org.config,
     team: opts.team ?? settings?.team ?? null,
@@ -52,6 +55,7 @@ export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
     now,
     host: opts.host ?? realHost(),
   })
+  mark("merged")
   return {
     ...result,
     warnings: [...org.warnings, ...(project?.warnings ?? []), ...local.warnings, ...result.warnings],

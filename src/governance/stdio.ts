@@ -1,4 +1,4 @@
-import { isAbsolute, join, normalize } from "node:path"
+import { isAbsolute, join, normalize } from "../posix-path"
 
 // The stdio MCP gate. A stdio server runs a command, so the org decides, in
 // this order: are stdio servers allowed at all (security.allow_stdio_mcp), is

@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from "node:path"
+import { dirname, join, resolve } from "../posix-path"
 
 // Problem: git/root.ts finds the repository root synchronously with node:fs,
 // and loading node:fs costs ~2.6 ms of start-up in a compiled binary, a

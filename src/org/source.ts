@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from "node:path"
+import { isAbsolute, resolve } from "../posix-path"
 import { ConfigError } from "../errors"
 import * as flag from "../flag"
 
