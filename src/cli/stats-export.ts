@@ -1,6 +1,6 @@
 import { command } from "./common"
 import { daysArg, parseDays } from "./stats"
-import { statsSettings } from "./stats-settings"
+import { DISABLED_NOTE, statsSettings } from "./stats-settings"
 import { writeJsonAtomic } from "../files"
 import { writeOut } from "../output"
 import { paths } from "../paths"
@@ -17,6 +17,7 @@ export default command({
   async run(ctx, args) {
     const file = paths.usageFile()
     const settings = await statsSettings()
+    if (!settings.policy.enabled) ctx.warn(DISABLED_NOTE)
     const now = new Date()
     const log = await readUsage(file)
     const days = parseDays(args.days)

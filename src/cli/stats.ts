@@ -1,6 +1,6 @@
 import { command } from "./common"
 import { renderBuckets } from "./stats-format"
-import { statsSettings } from "./stats-settings"
+import { DISABLED_NOTE, statsSettings } from "./stats-settings"
 import { UsageError } from "../errors"
 import { paths } from "../paths"
 import { readUsage, summarize } from "../stats/summary"
@@ -23,6 +23,7 @@ const summary = command({
     if (args._.length > 0) return // a subcommand ran (citty runs the parent's run after it)
     const file = paths.usageFile()
     const settings = await statsSettings()
+    if (!settings.policy.enabled) ctx.warn(DISABLED_NOTE)
     const log = await readUsage(file)
     const data = { file, ...summarize(log, { now: new Date(), days: parseDays(args.days), defaultExpectedHours: settings.defaultExpectedHours }) }
     if (data.bad_lines > 0) ctx.warn(`skipped ${data.bad_lines} unreadable line(s) in ${file}`)

@@ -104,3 +104,19 @@ test("stats export -o writes atomically; --raw adds the events; aggregate sums u
   expect((await cli(["stats", "aggregate", join(out, "missing.json")])).code).toBe(1)
   expect((await cli(["stats", "aggregate"])).code).toBe(2)
 })
+
+test("stats reads the org config from the cache: its session timeout counts unended sessions, and a disabled policy is noted", async () => {
+  await using tmp = await tmpdir()
+  const env = userCache(tmp.path, "carol", [event("session_start", "x", hoursAgo(10), { expected_hours: null })])
+  const org = join(tmp.path, "org.json")
+  writeFileSync(org, JSON.stringify({ schema_version: "1", organization: { name: "Acme" }, defaults: { session: { timeout_hours: 3 } }, stats: { enabled: false } }))
+  const withOrg = { ...env, SCC_ORG_SOURCE: org, XDG_CONFIG_HOME: join(tmp.path, "config") }
+  const r = await cli(["stats", "--json"], { env: withOrg })
+  expect(r.code).toBe(0)
+  expect(r.json().data.totals).toMatchObject({ incomplete: 1, total_duration_s: 3 * 3600 })
+  expect(r.json().status.warnings).toEqual([expect.stringContaining("stats.enabled: false")])
+  // without an org config, the fallback (8 h) applies and nothing is warned
+  const bare = await cli(["stats", "--json"], { env })
+  expect(bare.json().data.totals.total_duration_s).toBe(8 * 3600)
+  expect(bare.json().status.warnings).toEqual([])
+})
