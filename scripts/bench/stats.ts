@@ -50,6 +50,7 @@ const rows = timeCommands(
   {
     "hello-world (floor)": { cmd: [hello] },
     "scc --version": { cmd: [scc, "--version"], env: small },
+    "scc version --json": { cmd: [scc, "version", "--json"], env: small },
     "scc stats --json (500 sessions)": { cmd: [scc, "stats", "--json"], env: small },
     "scc stats --json (20k sessions, 9 MB)": { cmd: [scc, "stats", "--json"], env: large },
     "scc audit plugins --json (50 plugins)": { cmd: [scc, "audit", "plugins", "--json"], env: small },

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs"
 import { findJsonSyntaxError, lineColumn } from "./json-position"
 
 // Reading one JSON manifest with a status an auditor can act on. Only a file
 // that does not exist is `missing`; anything else that stops the read (no
 // permission, a directory where the file should be, a file where a directory
-// should be) is `unreadable`.
+// should be) is `unreadable`. Bun.file, not node:fs: `audit` is a fast
+// command, and node:fs costs ~2 ms to load in the compiled binary.
 
 export type ManifestStatus = "parsed" | "missing" | "malformed" | "unreadable"
 
@@ -19,10 +19,10 @@ export type Manifest = {
 
 export type ReadManifest = { manifest: Manifest; value?: unknown }
 
-export function readManifest(path: string): ReadManifest {
+export async function readManifest(path: string): Promise<ReadManifest> {
   let text: string
   try {
-    text = readFileSync(path, "utf8")
+    text = await Bun.file(path).text()
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT") return { manifest: { path, status: "missing" } }

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs"
-import { isAbsolute, join, resolve } from "node:path"
+import { isAbsolute, join, resolve } from "../posix-path"
 import { isObject, readManifest, shapeError, type Manifest, type ManifestStatus } from "./manifest"
 import { readRegistry, type InstalledPlugin, type RegistryFormat } from "./registry"
 
@@ -81,8 +80,8 @@ function hooks(value: unknown, source: string): HookInfo[] | string {
 }
 
 /** Read a manifest and extract from it; a wrong shape makes the manifest malformed. */
-function extract<T>(path: string, fn: (v: unknown, source: string) => T[] | string): { manifest: Manifest; items: T[] } {
-  const { manifest, value } = readManifest(path)
+async function extract<T>(path: string, fn: (v: unknown, source: string) => T[] | string): Promise<{ manifest: Manifest; items: T[] }> {
+  const { manifest, value } = await readManifest(path)
   if (manifest.status !== "parsed") return { manifest, items: [] }
   const r = fn(value, path)
   return typeof r === "string" ? { manifest: shapeError(manifest, r), items: [] } : { manifest, items: r }
@@ -97,54 +96,64 @@ function referencedPaths(root: string, ref: unknown): string[] {
 }
 
 /** What plugin.json declares under `key`: inline (an object) or in the files it names. */
-function declared<T>(
+async function declared<T>(
   decl: unknown,
   key: string,
   parse: (v: unknown, source: string) => T[] | string,
   ctx: { root: string; source: string; extra: Manifest[]; warnings: string[] },
-): T[] {
+): Promise<T[]> {
   if (isObject(decl)) {
     const r = parse(decl, ctx.source)
     if (typeof r === "string") ctx.warnings.push(`plugin.json ${key}: ${r}`)
     return typeof r === "string" ? [] : r
   }
-  return referencedPaths(ctx.root, decl).flatMap((path) => {
-    const r = extract(path, parse)
-    ctx.extra.push(r.manifest)
-    return r.items
-  })
+  const read = await Promise.all(referencedPaths(ctx.root, decl).map((path) => extract(path, parse)))
+  ctx.extra.push(...read.map((r) => r.manifest))
+  return read.flatMap((r) => r.items)
 }
 
-export function auditPlugin(p: InstalledPlugin): PluginAudit {
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Bun.file(path).stat()).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+export async function auditPlugin(p: InstalledPlugin): Promise<PluginAudit> {
   const warnings: string[] = []
   const root = p.installPath ?? ""
-  if (!p.installPath) warnings.push("the registry entry has no installPath")
-  else if (!existsSync(root)) warnings.push(`install path ${root} does not exist (run /plugin in Claude Code to reinstall)`)
   const missing = (path: string): Manifest => ({ path, status: "missing" })
-  const at = (...parts: string[]) => join(root, ...parts)
-
-  const pluginRead = p.installPath ? readManifest(at(".claude-plugin", "plugin.json")) : { manifest: missing(".claude-plugin/plugin.json") }
+  const none = { manifest: missing(""), items: [] }
+  const [installed, pluginRead, mcp, hk] = p.installPath
+    ? await Promise.all([
+        isDirectory(root),
+        readManifest(join(root, ".claude-plugin", "plugin.json")),
+        extract(join(root, ".mcp.json"), mcpServers),
+        extract(join(root, "hooks", "hooks.json"), hooks),
+      ])
+    : [false, { manifest: missing(".claude-plugin/plugin.json") }, { ...none, manifest: missing(".mcp.json") }, { ...none, manifest: missing("hooks/hooks.json") }]
+  if (!p.installPath) warnings.push("the registry entry has no installPath")
+  else if (!installed) warnings.push(`install path ${root} does not exist (run /plugin in Claude Code to reinstall)`)
   let plugin = pluginRead.manifest
   const pj = pluginRead.value
   if (plugin.status === "parsed" && !isObject(pj)) plugin = shapeError(plugin, "plugin.json must be an object")
-  const mcp = p.installPath ? extract(at(".mcp.json"), mcpServers) : { manifest: missing(".mcp.json"), items: [] }
-  const hk = p.installPath ? extract(at("hooks", "hooks.json"), hooks) : { manifest: missing("hooks/hooks.json"), items: [] }
   const servers = [...mcp.items]
   const hookList = [...hk.items]
   const extra: Manifest[] = []
   if (plugin.status === "parsed" && isObject(pj) && p.installPath) {
     const more = { root, source: plugin.path, extra, warnings }
-    servers.push(...declared(pj.mcpServers, "mcpServers", mcpServers, more))
-    hookList.push(...declared(pj.hooks, "hooks", hooks, more))
+    servers.push(...(await declared(pj.mcpServers, "mcpServers", mcpServers, more)))
+    hookList.push(...(await declared(pj.hooks, "hooks", hooks, more)))
   }
   const all = [plugin, mcp.manifest, hk.manifest, ...extra]
   const bad = all.some((m) => m.status === "malformed" || m.status === "unreadable")
   return { ...p, status: bad ? "error" : "ok", manifests: { plugin, mcp: mcp.manifest, hooks: hk.manifest, extra }, mcp_servers: servers, hooks: hookList, warnings }
 }
 
-export function auditPlugins(registryPath: string): AuditReport {
-  const registry = readRegistry(registryPath)
-  const plugins = registry.plugins.map(auditPlugin).sort((a, b) => a.id.localeCompare(b.id) || (a.scope ?? "").localeCompare(b.scope ?? ""))
+export async function auditPlugins(registryPath: string): Promise<AuditReport> {
+  const registry = await readRegistry(registryPath)
+  const plugins = (await Promise.all(registry.plugins.map(auditPlugin))).sort((a, b) => a.id.localeCompare(b.id) || (a.scope ?? "").localeCompare(b.scope ?? ""))
   const manifests: Record<ManifestStatus, number> = { parsed: 0, missing: 0, malformed: 0, unreadable: 0 }
   for (const p of plugins) for (const m of [p.manifests.plugin, p.manifests.mcp, p.manifests.hooks, ...p.manifests.extra]) manifests[m.status]++
   const errors = plugins.filter((p) => p.status === "error").length

@@ -46,8 +46,8 @@ function fromList(list: unknown[]): InstalledPlugin[] {
   })
 }
 
-export function readRegistry(path: string): Registry {
-  const { manifest, value } = readManifest(path)
+export async function readRegistry(path: string): Promise<Registry> {
+  const { manifest, value } = await readManifest(path)
   if (manifest.status !== "parsed") return { manifest, plugins: [] }
   if (Array.isArray(value)) return { manifest: { ...manifest, format: "list" }, plugins: fromList(value) }
   if (!isObject(value)) return { manifest: shapeError(manifest, "expected an object with `plugins`"), plugins: [] }

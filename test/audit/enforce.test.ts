@@ -35,7 +35,7 @@ test("blocked plugins, blocked servers (by name or URL host) and the stdio gate 
     "local@acme": { mcp: { inside: { command: "${CLAUDE_PLUGIN_ROOT}/../../opt/mcp/ok-server" }, outside: { command: "/usr/bin/env" }, relative: { command: "npx" } } },
     "nourl@acme": { mcp: { weird: { type: "ws" } } },
   })
-  const report = auditPlugins(registry)
+  const report = await auditPlugins(registry)
   const policy = org({
     security: {
       blocked_plugins: ["EVIL-*"],
@@ -58,7 +58,7 @@ test("blocked plugins, blocked servers (by name or URL host) and the stdio gate 
 test("a policy exception for the team lets an installed plugin through and is reported", async () => {
   await using tmp = await tmpdir()
   const registry = install(tmp.path, { "evil-tool@acme": {} })
-  const report = auditPlugins(registry)
+  const report = await auditPlugins(registry)
   const policy = org({
     security: { blocked_plugins: ["evil-*"] },
     profiles: { backend: {}, frontend: {} },
@@ -77,7 +77,7 @@ test("stdio gate: disabled stdio servers are violations; a symlink escaping the 
   mkdirSync(allowed)
   symlinkSync("/usr/bin/env", join(allowed, "sneaky"))
   const registry = install(tmp.path, { "s@acme": { mcp: { sneaky: { command: join(allowed, "sneaky") } } } })
-  const report = auditPlugins(registry)
+  const report = await auditPlugins(registry)
   const off = enforcePolicy(report.plugins, { org: org({}), team: null, now: new Date() })
   expect(off.violations.map((x) => x.blocked_by)).toEqual(["stdio MCP servers are disabled (security.allow_stdio_mcp: false)"])
   const prefixed = enforcePolicy(report.plugins, { org: org({ security: { allow_stdio_mcp: true, allowed_stdio_prefixes: [allowed] } }), team: null, now: new Date() })

@@ -8,7 +8,7 @@ import { pluginHome, write } from "./fixtures"
 test("each manifest gets a status: parsed, missing, malformed (line and column), unreadable", async () => {
   await using tmp = await tmpdir()
   const f = pluginHome(tmp.path)
-  const r = auditPlugins(f.registry)
+  const r = await auditPlugins(f.registry)
   expect(r.schemaVersion).toBe(1)
   expect(r.registry).toEqual({ path: f.registry, status: "parsed", format: "v2" })
   const by = (id: string, scope = "user") => r.plugins.find((p) => p.id === id && p.scope === scope)!
@@ -66,35 +66,35 @@ test("the version 1 map and the old list form are read too", async () => {
   await using tmp = await tmpdir()
   const v1 = join(tmp.path, "v1.json")
   write(v1, JSON.stringify({ version: 1, plugins: { "fmt@acme": { version: "2.0.0", installedAt: "x", installPath: "/opt/fmt" } } }))
-  expect(readRegistry(v1)).toEqual({
+  expect(await readRegistry(v1)).toEqual({
     manifest: { path: v1, status: "parsed", format: "v1" },
     plugins: [{ id: "fmt@acme", name: "fmt", marketplace: "acme", scope: null, version: "2.0.0", installPath: "/opt/fmt" }],
   })
   const list = join(tmp.path, "list.json")
   write(list, JSON.stringify([{ name: "lint", marketplace: "acme", path: "/opt/lint", version: "0.1.0" }, { id: "x@y", installPath: "/opt/x" }, "junk"]))
-  expect(readRegistry(list).plugins.map((p) => [p.id, p.name, p.marketplace, p.installPath])).toEqual([
+  expect((await readRegistry(list)).plugins.map((p) => [p.id, p.name, p.marketplace, p.installPath])).toEqual([
     ["lint@acme", "lint", "acme", "/opt/lint"],
     ["x@y", "x", "y", "/opt/x"],
   ])
   const wrapped = join(tmp.path, "wrapped.json")
   write(wrapped, JSON.stringify({ plugins: [{ name: "solo", installPath: "/opt/solo" }] }))
-  expect(readRegistry(wrapped)).toMatchObject({ manifest: { format: "list" }, plugins: [{ id: "solo", marketplace: null }] })
+  expect(await readRegistry(wrapped)).toMatchObject({ manifest: { format: "list" }, plugins: [{ id: "solo", marketplace: null }] })
 })
 
 test("a missing registry means nothing installed; a malformed one fails the audit", async () => {
   await using tmp = await tmpdir()
-  const none = auditPlugins(join(tmp.path, "nope.json"))
+  const none = await auditPlugins(join(tmp.path, "nope.json"))
   expect(none.registry.status).toBe("missing")
   expect(none.plugins).toEqual([])
   expect(auditFailed(none)).toBe(false)
 
   const bad = join(tmp.path, "bad.json")
   write(bad, '{"version": 2, "plugins": {\n  "a@b": [\n}')
-  const r = auditPlugins(bad)
+  const r = await auditPlugins(bad)
   expect(r.registry).toMatchObject({ status: "malformed", line: 3, column: 1 })
   expect(auditFailed(r)).toBe(true)
 
   const wrongShape = join(tmp.path, "shape.json")
   write(wrongShape, '{"version": 2, "plugins": 7}')
-  expect(auditPlugins(wrongShape).registry).toMatchObject({ status: "malformed", line: 1, column: 1 })
+  expect((await auditPlugins(wrongShape)).registry).toMatchObject({ status: "malformed", line: 1, column: 1 })
 })
