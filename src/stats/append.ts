@@ -54,6 +54,17 @@ function readFrom(fd: number, start: number): Buffer {
   return buf.subarray(0, off)
 }
 
+/**
+ * Up to and including the last newline. A read can catch a large append half
+ * done (Linux grows the file page by page), so the bytes after the last
+ * newline may be a line still being written. The head leaves them to the tail
+ * read; the tail leaves them to their writer, which finishes after the rename
+ * and so writes its line again (see above).
+ */
+function completeLines(buf: Buffer): Buffer {
+  return buf.subarray(0, buf.lastIndexOf(10) + 1)
+}
+
 export type PruneResult = { kept: number; dropped: number }
 
 /**
@@ -82,13 +93,13 @@ export function pruneLines(path: string, drop: (line: string) => boolean): Prune
     } catch {
       return null
     }
-    const head = readFrom(fd, 0)
+    const head = completeLines(readFrom(fd, 0))
     const lines = head.toString("utf8").split("\n")
-    if (lines.at(-1) === "") lines.pop()
+    lines.pop() // the empty string after the last newline
     const keep = lines.filter((l) => !drop(l))
     if (keep.length === lines.length) return { kept: keep.length, dropped: 0 }
     writeFileAtomic(path, keep.length ? `${keep.join("\n")}\n` : "", 0o600)
-    const tail = readFrom(fd, head.length)
+    const tail = completeLines(readFrom(fd, head.length))
     if (tail.length > 0) appendLine(path, tail.toString("utf8"))
     return { kept: keep.length, dropped: lines.length - keep.length }
   } finally {

@@ -44,7 +44,7 @@ test("many processes appending at once never interleave or lose a line", async (
   // The writers really ran at the same time: consecutive lines switch writers far more often than once per writer.
   const order = (await Bun.file(file).text()).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { w: number }).w)
   const switches = order.filter((w, i) => i > 0 && w !== order[i - 1]).length
-  expect(switches).toBeGreaterThan(writers * 4)
+  expect(switches).toBeGreaterThan(writers * 2) // run one after another, they would switch writers - 1 times
   expect(statSync(file).mode & 0o777).toBe(0o600)
 })
 
