@@ -13,7 +13,11 @@ export function parseUsage(text: string): UsageLog {
   const events: UsageEvent[] = []
   const seen = new Set<string>()
   let badLines = 0
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n")
+  // Text after the last newline may be a line still being written (appends are
+  // one write each, but a reader can catch one half done): not counted as bad.
+  const unterminated = lines.pop() ?? ""
+  for (const line of lines) {
     if (line.trim() === "") continue
     const e = parseEvent(line)
     if (!e) {
@@ -25,6 +29,8 @@ export function parseUsage(text: string): UsageLog {
     seen.add(key)
     events.push(e)
   }
+  const last = unterminated.trim() ? parseEvent(unterminated) : null
+  if (last && !seen.has(`${last.type}\0${last.session}`)) events.push(last)
   return { events, badLines }
 }
 

@@ -18,6 +18,12 @@ test("bad lines are skipped and counted; duplicate events count once", () => {
   expect(log.events).toHaveLength(2)
 })
 
+test("an unterminated last line is a write in progress: used when complete, never counted as bad", () => {
+  const full = start("a", "2025-06-10T08:00:00Z")
+  expect(parseUsage(`${full}\n${full.slice(0, 40)}`)).toEqual({ events: [parseUsage(full + "\n").events[0]!], badLines: 0 })
+  expect(parseUsage(`${start("b", "2025-06-10T08:00:00Z")}`).events.map((e) => e.session)).toEqual(["b"])
+})
+
 test("an unended session is incomplete at its expected duration once that has passed, active before", () => {
   const log = parseUsage(
     [
@@ -62,7 +68,7 @@ test("summaries sum per project and team, filtered by --days", () => {
 })
 
 test("aggregate sums exports per project and team and unions users; foreign files are refused", () => {
-  const mk = (lines: string[], bad = "") => buildExport(summarize(parseUsage([...lines, bad].join("\n")), { now, defaultExpectedHours: 8 }), { now })
+  const mk = (lines: string[], bad = "") => buildExport(summarize(parseUsage(`${[...lines, bad].join("\n")}\n`), { now, defaultExpectedHours: 8 }), { now })
   const a = mk([start("1", "2025-06-10T01:00:00Z", { user: "u1" }), end("1", "2025-06-10T02:00:00Z", 3600, { user: "u1" })], "bad line")
   const b = mk([
     start("2", "2025-06-10T03:00:00Z", { user: "u2", project: "web", team: "front" }),
