@@ -57,7 +57,7 @@ export default command({
     offline: { type: "boolean", description: "With --enforce: use the cached org config only" },
   },
   async run(ctx, args) {
-    const report: Output = auditPlugins(args.registry ?? paths.claudePluginRegistry())
+    const report: Output = await auditPlugins(args.registry ?? paths.claudePluginRegistry())
     if (args.enforce) {
       const [{ enforcePolicy }, { loadOrgConfig }, { orgSettings }] = await Promise.all([import("../audit/enforce"), import("../org/load"), import("../org/settings")])
       const [org, settings] = await Promise.all([loadOrgConfig({ offline: args.offline }), args.team === undefined ? orgSettings() : undefined])
