@@ -38,6 +38,14 @@ const root = defineCommand({
     team: lazy(() => import("./team")),
     exceptions: lazy(() => import("./exceptions")),
     unblock: lazy(() => import("./unblock")),
+    worktree: lazy(() => import("./worktree")),
+    hooks: lazy(() => import("./hooks")),
+    list: lazy(() => import("./list")),
+    stop: lazy(() => import("./stop")),
+    prune: lazy(() => import("./prune")),
+    start: lazy(() => import("./start")),
+    stats: lazy(() => import("./stats")),
+    audit: lazy(() => import("./audit")),
   },
 })
 
