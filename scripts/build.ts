@@ -20,6 +20,8 @@ const result = await Bun.build({
   target: "bun",
   minify: true,
   splitting: true,
+  bytecode: true,
+  format: "esm",
   sourcemap: "none",
   compile: {
     outfile,
@@ -29,6 +31,19 @@ const result = await Bun.build({
     autoloadPackageJson: false,
   },
   plugins: [
+    {
+      // dockerode loads gRPC (buildkit sessions), ssh2 (ssh:// engines) and
+      // tar-fs (build contexts) at import, roughly tripling its load time in
+      // `start`; scc uses none of them (engine.ts refuses ssh://), so they
+      // become stubs that throw if ever reached.
+      name: "dockerode-unused-transports",
+      setup(build) {
+        const stub = (what: string) => ({ contents: `module.exports = function () { throw new Error(${JSON.stringify(`${what} is not included in this build`)}) }`, loader: "js" as const })
+        build.onLoad({ filter: /[\\/]dockerode[\\/]lib[\\/]session\.js$/ }, () => stub("dockerode buildkit sessions"))
+        build.onLoad({ filter: /[\\/]docker-modem[\\/]lib[\\/]ssh\.js$/ }, () => stub("the ssh:// Docker transport"))
+        build.onLoad({ filter: /[\\/]tar-fs[\\/]index\.js$/ }, () => stub("tar-fs (image build contexts)"))
+      },
+    },
     {
       name: "citty-parse-args",
       setup(build) {

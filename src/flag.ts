@@ -36,11 +36,16 @@ export const xdgStateHome = () => read("XDG_STATE_HOME")
 /** Which name the program answers to when it cannot tell from argv0 (running from source). */
 export const programOverride = () => read("SCC_PROG")
 export const logLevel = () => read("SCC_LOG_LEVEL")
+export const traceStartup = () => read("SCC_TRACE_STARTUP") === "1"
 export const noColor = () => read("NO_COLOR") !== undefined || read("TERM") === "dumb"
 export const isCI = () => read("CI") === "true" || read("CI") === "1"
 
 // scc
 export const sccOrgSource = () => read("SCC_ORG_SOURCE")
+/** An auth spec (`env:VAR` / `command:CMD`) for SCC_ORG_SOURCE; never a token. */
+export const sccOrgAuth = () => read("SCC_ORG_AUTH")
+/** Seconds to wait for the org config host (default 10). */
+export const sccOrgTimeout = () => read("SCC_ORG_TIMEOUT")
 export const sccTeam = () => read("SCC_TEAM")
 export const sccOffline = () => read("SCC_OFFLINE") === "1"
 export const sccUser = () => read("SCC_USER") ?? read("USER") ?? read("LOGNAME")

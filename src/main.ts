@@ -1,3 +1,4 @@
+import { mark } from "./trace"
 import { VERSION } from "./version"
 
 // Entry point of the `scc` / `cca` binary. `--version` answers before the
@@ -9,5 +10,7 @@ if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v"))
   console.log(VERSION)
   process.exit(0)
 }
+mark("main")
 const { run } = await import("./cli/root")
+mark("command tree loaded")
 process.exit(await run(rawArgs))

@@ -1,4 +1,4 @@
-import { join } from "node:path"
+import { join } from "./posix-path"
 import * as flag from "./flag"
 
 // XDG base directories, resolved at call time.

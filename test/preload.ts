@@ -1,11 +1,12 @@
 // Runs before any test file (bunfig.toml [test] preload). Points HOME and the
 // XDG directories at a fresh temp dir so no test reads or writes the real
 // user's files, and clears variables that would change the program's answers.
-import { mkdtempSync, mkdirSync } from "node:fs"
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 const home = mkdtempSync(join(tmpdir(), "scc-test-home-"))
+process.on("exit", () => rmSync(home, { recursive: true, force: true }))
 for (const [name, sub] of [
   ["XDG_CONFIG_HOME", ".config"],
   ["XDG_CACHE_HOME", ".cache"],

@@ -1,6 +1,7 @@
 import { defineCommand, type ArgsDef, type CommandDef, type CommandMeta, type ParsedArgs } from "citty"
 import { log, setVerbose, type Logger } from "../log"
 import { envelope, writeErr, writeOut } from "../output"
+import { mark } from "../trace"
 
 // Shared arguments and the per-command context. A command file reads its args,
 // calls a domain function and prints through `ctx.emit`; it never decides
@@ -32,13 +33,16 @@ export function createCtx(json: boolean): Ctx & { close(): Promise<void> } {
   const teardown: (() => unknown)[] = []
   return {
     json,
-    log: log(),
+    get log() {
+      return log()
+    },
     warnings,
     warn(message) {
       warnings.push(message)
       if (!json) writeErr(`warning: ${message}`)
     },
     emit(kind, data, human) {
+      mark("emit")
       if (json) writeOut(JSON.stringify(envelope(kind, data, { warnings }), null, 2))
       else {
         const text = human(data)
@@ -66,12 +70,14 @@ export function command<const A extends ArgsDef = {}>(def: {
     meta: def.meta,
     args: { ...(def.args ?? {}), ...commonArgs } as A & CommonArgs,
     async run({ args }) {
+      mark(`run ${def.meta.name}`)
       if (args.verbose) setVerbose(true)
       const ctx = createCtx(Boolean(args.json))
       try {
         await def.run(ctx, args)
       } finally {
         await ctx.close()
+        mark("done")
       }
     },
   })

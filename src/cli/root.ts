@@ -1,5 +1,5 @@
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty"
-import { basename } from "node:path"
+import { basename } from "../posix-path"
 import { lazy } from "./common"
 import { ExitCode, formatError, isAppError } from "../errors"
 import * as flag from "../flag"
@@ -32,6 +32,20 @@ const root = defineCommand({
   },
   subCommands: {
     version: lazy(() => import("./version")),
+    setup: lazy(() => import("./setup")),
+    init: lazy(() => import("./init")),
+    config: lazy(() => import("./config")),
+    team: lazy(() => import("./team")),
+    exceptions: lazy(() => import("./exceptions")),
+    unblock: lazy(() => import("./unblock")),
+    worktree: lazy(() => import("./worktree")),
+    hooks: lazy(() => import("./hooks")),
+    list: lazy(() => import("./list")),
+    stop: lazy(() => import("./stop")),
+    prune: lazy(() => import("./prune")),
+    start: lazy(() => import("./start")),
+    stats: lazy(() => import("./stats")),
+    audit: lazy(() => import("./audit")),
     db: lazy(() => import("./db")),
     "daemon-config": lazy(() => import("./config-daemon")),
     daemon: lazy(() => import("./daemon")),

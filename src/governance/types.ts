@@ -3,8 +3,11 @@ import type { Marketplace, McpServer, NetworkPolicy, SafetyNet } from "../org/sc
 // The result of the one merge function that `config explain`, `start --dry-run`
 // and `start` all use. This is the `data` of `scc config explain --json`.
 
-/** Where a value came from: `org.defaults`, `team.<name>`, `project`, or `cli` (a flag). */
-export type Source = "org.defaults" | `team.${string}` | "project" | "cli"
+/**
+ * Where a value came from: `org.defaults`, `team.<name>`, `project`, `cli` (a
+ * flag), or `org.security` (safety_net, which only security sets).
+ */
+export type Source = "org.defaults" | `team.${string}` | "project" | "cli" | "org.security"
 
 export type TargetType = "plugin" | "mcp_server" | "image"
 

@@ -26,8 +26,8 @@ export const McpServer = v.pipe(
     env: v.optional(v.record(v.string(), v.string())),
     headers: v.optional(v.record(v.string(), v.string())),
   }),
-  v.check((s) => s.type === "stdio" || typeof s.url === "string", "an sse or http MCP server needs a url"),
-  v.check((s) => s.type !== "stdio" || typeof s.command === "string", "a stdio MCP server needs a command"),
+  v.forward(v.check((s) => s.type === "stdio" || typeof s.url === "string", "an sse or http MCP server needs a url"), ["url"]),
+  v.forward(v.check((s) => s.type !== "stdio" || typeof s.command === "string", "a stdio MCP server needs a command"), ["command"]),
 )
 export type McpServer = v.InferOutput<typeof McpServer>
 

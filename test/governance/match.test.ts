@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test"
-import { casefold, firstMatch, globMatch } from "../../src/governance/match"
+import { casefold, firstMatch, globMatch, PatternSet } from "../../src/governance/match"
 
 test("glob operators", () => {
   expect(globMatch("evil-tool@market", "evil-*")).toBe(true)
@@ -32,4 +32,27 @@ test("matching is trimmed and Unicode case-insensitive", () => {
 test("firstMatch returns the original pattern", () => {
   expect(firstMatch("Evil@x", ["good*", "EVIL*", "*"])).toBe("EVIL*")
   expect(firstMatch("ok", ["evil*"])).toBeUndefined()
+})
+
+test("? and [...] count an astral character as one; * and literals match it too", () => {
+  expect(globMatch("a😀b", "a?b")).toBe(true)
+  expect(globMatch("a😀b", "a[😀x]b")).toBe(true)
+  expect(globMatch("a😀b", "a*b")).toBe(true)
+  expect(globMatch("a😀b", "a😀b")).toBe(true)
+  expect(globMatch("a😀😀b", "a?b")).toBe(false)
+})
+
+test("a set finds the first pattern as written, trying values in order", () => {
+  const set = new PatternSet(["evil-*", "*@bad", "x[0-9]"])
+  expect(set.first(["good@bad", "evil-thing"])).toBe("*@bad")
+  expect(set.first(["x7"])).toBe("x[0-9]")
+  expect(set.first(["fine@ok"])).toBeUndefined()
+  expect(new PatternSet([]).first(["anything"])).toBeUndefined()
+  expect(new PatternSet(["docker.io/library/ubuntu"], (p) => p.replace("docker.io/library/", "")).first(["ubuntu"])).toBe("docker.io/library/ubuntu")
+})
+
+test("regex-special characters in literals and classes stay literal", () => {
+  for (const lit of ["a-b", "a/b", "a{1}", "a|b", "a$", "(x)", "a+b", "a\\b"]) expect([lit, globMatch(lit, lit)]).toEqual([lit, true])
+  expect(globMatch("a\\b", "a[\\]b")).toBe(true)
+  expect(globMatch("a]b", "a[]]b")).toBe(true) // as in fnmatch, a `]` first in a class is literal
 })

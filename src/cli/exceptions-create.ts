@@ -1,0 +1,35 @@
+import { command } from "./common"
+import { describeTargets } from "../governance/exceptions"
+import { createException } from "../governance/exceptions-ops"
+
+export const expiryArgs = {
+  ttl: { type: "string", description: "How long it lasts: 30m, 8h, 1d (default 8h, at most 24h)" },
+  "expires-at": { type: "string", description: "When it expires (ISO 8601), within 24h" },
+  until: { type: "string", description: "Until this time of day (HH:MM, local time)" },
+  shared: { type: "boolean", description: "Write the repository's .scc/exceptions.json (shared with the team) instead of yours" },
+} as const
+
+export default command({
+  meta: { name: "create", description: "Create a local exception that lifts a delegation denial (never a security block)" },
+  args: {
+    reason: { type: "string", description: "Why (required), e.g. a ticket id" },
+    "allow-plugin": { type: "string", description: "Plugin to allow (name@marketplace, glob allowed)" },
+    "allow-mcp": { type: "string", description: "MCP server to allow (name, URL host or command)" },
+    "allow-image": { type: "string", description: "Container image to allow" },
+    ...expiryArgs,
+  },
+  async run(ctx, args) {
+    const list = (s: string | undefined) => (s === undefined ? [] : [s])
+    const r = await createException({
+      reason: args.reason,
+      allow: { plugins: list(args["allow-plugin"]), mcp_servers: list(args["allow-mcp"]), base_images: list(args["allow-image"]) },
+      ttl: args.ttl,
+      expiresAt: args["expires-at"],
+      until: args.until,
+      shared: args.shared,
+      now: new Date(),
+    })
+    for (const w of r.warnings) ctx.warn(w)
+    ctx.emit("Exception", r, (d) => `Created exception ${d.exception.id} (${d.scope}, ${d.path}): allows ${describeTargets(d.exception.allow)} until ${d.exception.expires_at}`)
+  },
+})

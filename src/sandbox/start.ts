@@ -1,0 +1,57 @@
+import type Docker from "dockerode"
+import { BlockedError } from "../errors"
+import { explain, type Explained, type ExplainOptions } from "../governance/explain"
+import { explainField, renderField } from "../governance/render"
+import type { EffectiveConfig } from "../governance/types"
+import { connect } from "./engine"
+import { ensureContainer, type LaunchOptions, type LaunchResult } from "./launch"
+import { DEFAULT_IMAGE, type LaunchPlan } from "./plan"
+
+// The governed launch as domain functions: the CLI's `start` calls them, and
+// so will anything else that starts a sandbox (daemon agents). The effective
+// config is computed by the one governance function `config explain` uses;
+// anything it blocks ends the launch before the engine is touched.
+
+/** The blocked items exactly as `scc config explain --field blocked` prints them. */
+export const explainBlocked = (x: Explained) => renderField(explainField(x, "blocked"))
+
+/**
+ * Every blocked item was asked for by some layer (or by --image) and the
+ * launch cannot honour it, so any block ends the launch (exit 6). Delegation
+ * denials are not fatal: the addition is simply absent; callers warn.
+ */
+export function assertNotBlocked(config: EffectiveConfig, explanation: () => string): void {
+  if (config.blocked.length === 0) return
+  const n = config.blocked.length
+  throw new BlockedError(`the launch is blocked by org security policy (${n} item${n === 1 ? "" : "s"}):\n${explanation()}`, {
+    hint: "remove the blocked items from the request (or --image), or ask your org admin for a policy exception; scc config explain shows the whole decision",
+    details: { blocked: config.blocked },
+  })
+}
+
+/**
+ * The effective config for a launch: `explain()` itself, then the refusals.
+ * When no layer (and no --image) picks an image the launch uses DEFAULT_IMAGE,
+ * which must pass blocked_base_images too: the same function judges it (as a
+ * command-line request, so exceptions apply as they would), and its verdict
+ * is used for the image only, not for what explain shows.
+ */
+export async function governedConfig(opts: ExplainOptions): Promise<Explained> {
+  const x = await explain(opts)
+  assertNotBlocked(x, () => explainBlocked(x))
+  if (x.effective.image === null) {
+    const y = await explain({ ...opts, image: DEFAULT_IMAGE })
+    const blocked = y.blocked.filter((b) => b.target_type === "image")
+    const only = { ...y, blocked }
+    assertNotBlocked(only, () => `the default image ${DEFAULT_IMAGE} (used because no layer sets sandbox.image):\n${explainBlocked(only)}`)
+  }
+  return x
+}
+
+export type Launched = LaunchResult & { docker: Docker }
+
+export async function launchPlan(plan: LaunchPlan, opts: LaunchOptions & { docker?: Docker }): Promise<Launched> {
+  const docker = opts.docker ?? (await connect())
+  const result = await ensureContainer(docker, plan, opts)
+  return { ...result, docker }
+}
