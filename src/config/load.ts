@@ -88,6 +88,13 @@ export function coerceEnv(name: string, raw: string, kind: ReturnType<typeof key
       }
       return s === "" ? [] : s.split(",").map((x) => x.trim()).filter(Boolean)
     }
+    case "object": {
+      try {
+        const parsed: unknown = JSON.parse(raw)
+        if (isTable(parsed)) return parsed
+      } catch {}
+      throw fail('a JSON object (e.g. {"mode":"sandbox"})')
+    }
     default:
       return raw
   }
@@ -127,7 +134,8 @@ function validate(merged: Record<string, unknown>, sources: Map<string, Source>,
   if (result.success) return result.output
   const issue = result.issues[0]
   const keys = issue.path?.map((p) => String(p.key)) ?? []
-  const dotted = keys.slice(0, 2).join(".") || "(root)"
+  // Tables inside a key are named in full (agents.permissions.roles.qa.mode); list positions are not.
+  const dotted = keys.filter((k) => !/^\d+$/.test(k)).join(".") || "(root)"
   const source = sources.get(keys.slice(0, 2).join("."))
   const unknown = issue.kind === "schema" && issue.type === "strict_object" && issue.expected === "never"
   const message = unknown ? (keys.length === 1 ? "no such section" : "no such key") : issue.message

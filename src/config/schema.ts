@@ -60,17 +60,62 @@ export const RedisSection = v.strictObject({
 })
 export type RedisSection = v.InferOutput<typeof RedisSection>
 
+const toolRules = v.array(nonEmpty)
+const permissionMode = v.picklist(["allowlist", "sandbox", "dangerous"], "must be allowlist, sandbox or dangerous")
+const roleName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]{0,39}$/, "must be a role name (lowercase letters, digits, - and _)"))
+
+/** `[agents.permissions.roles.<role>]`: fields given here replace the base ones for that role. */
+export const RolePermissions = v.strictObject({
+  mode: v.optional(permissionMode),
+  allowed_tools: v.optional(toolRules),
+  disallowed_tools: v.optional(toolRules),
+  allow_network: v.optional(v.boolean()),
+})
+
+/**
+ * `[agents.permissions]`: allowlist (the default) runs only allowed_tools
+ * without asking (anything else is denied back to the model); sandbox allows
+ * read-only tools; dangerous passes --dangerously-skip-permissions (with a
+ * warning). allowed_tools unset: the built-in list (src/agent/permissions.ts).
+ * allow_network = false also denies curl, wget, nc and the web tools.
+ */
+export const AgentPermissions = v.strictObject({
+  mode: v.optional(permissionMode, "allowlist"),
+  allowed_tools: v.optional(toolRules),
+  disallowed_tools: v.optional(toolRules, []),
+  allow_network: v.optional(v.boolean(), false),
+  roles: v.optional(v.record(roleName, RolePermissions), {}),
+})
+export type AgentPermissions = v.InferOutput<typeof AgentPermissions>
+
 export const AgentsSection = v.strictObject({
   max_agents: v.optional(count, 8),
   /** The Claude Code CLI; a bare name is looked up on PATH. */
   claude_path: v.optional(nonEmpty, "claude"),
+  /** The model agents use; empty: Claude Code's default. */
+  model: v.optional(v.string(), ""),
+  /** Driver of spawned agents unless the request names one: stream (claude -p, stream-json) or pty (the interactive UI). */
+  driver: v.optional(v.picklist(["stream", "pty"], "must be stream or pty"), "stream"),
+  /** Where agents work; empty: the daemon's working directory. */
+  workspace: v.optional(v.string(), ""),
+  /** Give each agent its own git worktree (branch cca/<id>) of the workspace. */
+  worktrees: v.optional(v.boolean(), false),
   spawn_timeout_s: v.optional(seconds, 30),
   /** How long a stopping agent gets after SIGINT before it is killed. */
   stop_timeout_s: v.optional(seconds, 10),
-  /** allowlist: only allowed_tools run without asking; dangerous: --dangerously-skip-permissions. */
-  permission_mode: v.optional(v.picklist(["allowlist", "dangerous"], "must be allowlist or dangerous"), "allowlist"),
-  allowed_tools: v.optional(v.array(nonEmpty), ["Read", "Grep", "Glob", "LS"]),
-  disallowed_tools: v.optional(v.array(nonEmpty), []),
+  /** First restart delay after a crash; doubles per consecutive crash up to restart_backoff_max_s. */
+  restart_backoff_s: v.optional(seconds, 1),
+  restart_backoff_max_s: v.optional(seconds, 30),
+  /** This many crashes of one role within circuit_window_s open its circuit: the role is degraded. */
+  circuit_crashes: v.optional(count, 3),
+  circuit_window_s: v.optional(seconds, 60),
+  /** How long an open circuit holds restarts and spawns of its role back. */
+  circuit_cooldown_s: v.optional(seconds, 60),
+  /** Entries kept in each agent's log (GET /agents/:id/logs). */
+  log_entries: v.optional(count, 500),
+  /** Terminal output kept per pty agent for late viewers (KiB). */
+  terminal_buffer_kib: v.optional(count, 256),
+  permissions: v.optional(AgentPermissions, {}),
   sandbox: v.optional(v.picklist(["none", "docker"], "must be none or docker"), "none"),
 })
 export type AgentsSection = v.InferOutput<typeof AgentsSection>
@@ -164,7 +209,7 @@ export function keySchema(section: string, key: string): v.GenericSchema | undef
 }
 
 /** The base type of a key's schema (through optional and pipe), for coercing env strings. */
-export function keyKind(schema: v.GenericSchema): "string" | "number" | "boolean" | "array" {
+export function keyKind(schema: v.GenericSchema): "string" | "number" | "boolean" | "array" | "object" {
   let s = schema as v.GenericSchema & { wrapped?: v.GenericSchema; pipe?: v.GenericSchema[]; options?: v.GenericSchema[] }
   for (;;) {
     if (s.type === "optional" && s.wrapped) s = s.wrapped
@@ -172,6 +217,7 @@ export function keyKind(schema: v.GenericSchema): "string" | "number" | "boolean
     else break
   }
   if (s.type === "number" || s.type === "boolean" || s.type === "array") return s.type
+  if (s.type === "strict_object" || s.type === "object") return "object"
   return "string" // string, picklist, union of strings
 }
 

@@ -58,14 +58,16 @@ test("environment overrides are typed by the key and beat the file", async () =>
     CCA__DAEMON__HTTP_PORT: "0",
     CCA__DAEMON__REQUIRE_AUTH: "false",
     CCA__DAEMON__CORS_ORIGINS: "https://a.example, https://b.example",
-    CCA__AGENTS__ALLOWED_TOOLS: '["Read","Bash(git status)"]',
+    CCA__AGENTS__PERMISSIONS: '{"allowed_tools":["Read","Bash(git status)"],"roles":{"security":{"mode":"sandbox"}}}',
     CCA__POSTGRES__URL: "postgres://u:pw@db.example:5432/cca",
   }
   const loaded = await loadConfig({ cwd: tmp.path, env })
   expect(loaded.config.daemon.http_port).toBe(0)
   expect(loaded.config.daemon.require_auth).toBe(false)
   expect(loaded.config.daemon.cors_origins).toEqual(["https://a.example", "https://b.example"])
-  expect(loaded.config.agents.allowed_tools).toEqual(["Read", "Bash(git status)"])
+  expect(loaded.config.agents.permissions.allowed_tools).toEqual(["Read", "Bash(git status)"])
+  expect(loaded.config.agents.permissions.roles.security).toEqual({ mode: "sandbox" })
+  expect(loaded.config.agents.permissions.mode).toBe("allowlist")
   const explained = explainLoaded(loaded)
   const row = (key: string) => explained.values.find((v) => v.key === key)!
   expect(row("daemon.http_port").from).toBe("env CCA__DAEMON__HTTP_PORT")
@@ -85,7 +87,9 @@ test("errors name the key and the file or variable to fix", async () => {
     ["[deamon]\nbind = \"x\"\n", `${file}: deamon: no such section`],
     ["[daemon]\nhttp_port = 70000\n", `${file}: daemon.http_port: must be 0 to 65535`],
     ['[daemon]\napi_keys = ["cca_abc_secret"]\n', `${file}: daemon.api_keys: must be a key hash`],
-    ['[agents]\npermission_mode = "yolo"\n', `${file}: agents.permission_mode: must be allowlist or dangerous`],
+    ['[agents.permissions]\nmode = "yolo"\n', `${file}: agents.permissions.mode: must be allowlist, sandbox or dangerous`],
+    ['[agents.permissions.roles.qa]\nallow_network = "yes"\n', `${file}: agents.permissions.roles.qa.allow_network:`],
+    ['[agents.permissions.roles.QA]\nmode = "sandbox"\n', `${file}: agents.permissions.roles.QA: must be a role name`],
     ["[daemon]\nhttp_port = = 1\n", `${file}: invalid TOML: Expected a value`],
   ]
   for (const [text, message] of cases) {
@@ -98,6 +102,7 @@ test("errors name the key and the file or variable to fix", async () => {
   writeFileSync(file, "")
   expect((await loadError(loadConfig({ cwd: tmp.path, env: { CCA__DAEMON__HTTP_PORT: "many" } }))).message).toContain("CCA__DAEMON__HTTP_PORT")
   expect((await loadError(loadConfig({ cwd: tmp.path, env: { CCA__DAEMON__PORT: "1" } }))).message).toStartWith("CCA__DAEMON__PORT: no such setting")
+  expect((await loadError(loadConfig({ cwd: tmp.path, env: { CCA__AGENTS__PERMISSIONS: "sandbox" } }))).message).toContain("a JSON object")
   expect((await loadError(loadConfig({ cwd: tmp.path, env: { CCA__DAEMON__HTTP_PORT: "-1" } }))).message).toBe("CCA__DAEMON__HTTP_PORT: must be 0 to 65535")
   expect((await loadError(loadConfig({ cwd: tmp.path, env: { CCA__DAEMON__REQUIRE_AUTH: "maybe" } }))).message).toContain("true or false")
 })
