@@ -1,30 +1,37 @@
-import type { AcpServer } from "../acp/server"
-import type { AgentInfo } from "../acp/registry"
-import { isBridge } from "../acp/bridge"
 import { systemClock, type Clock, type Timer } from "../acp/clock"
 import { ConflictError, NotFoundError } from "../errors"
 import type { Logger } from "../log"
+import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
 import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
-import { FINAL_STATUSES, toTask, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
-import { TaskEventBus } from "./events"
-import { eligible, RoleRouter, type Router } from "./router"
+import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
+import { aggregateOf, openDescendants, parentFor, storeAggregate } from "./coordination"
+import { Dispatcher } from "./dispatcher"
+import { TaskEventBus, eventJson } from "./events"
+import type { Executor, Outcome, Progress, TaskSink, Worker } from "./executor"
+import { LocalExecutor } from "./local"
+import { RoutingRecords, type AttemptResult } from "./records"
+import { RemoteExecutor, type AcpPort } from "./remote"
+import { HeuristicRouter, type Router } from "./router"
 
-// The first dispatcher. Pending tasks are claimed from the store (SKIP LOCKED,
-// so several daemons never run one task twice) and offered over ACP
-// (`task_assign`) to registered, healthy, connected, idle agents of the task's
-// role, or of any role when it has none; the Router picks among them. Results
-// and progress come back through the ACP hooks (acp-hooks.ts). Every state
-// change is one store transition whose event is published for SSE clients.
-// Agents take one task at a time.
-
-export type AcpPort = Pick<AcpServer, "assignTask" | "cancelTask" | "releaseTask" | "agents" | "agent">
+// The task lifecycle. A created task is persisted with the role the router
+// gives it, dispatched (dispatcher.ts: routed to an idle agent of a local or
+// remote executor, or a new agent is spawned, or it waits), run with a
+// timeout, and finished with its result, tokens, cost and duration. Every
+// transition is one store statement whose event goes to the state bus (SSE
+// clients of any daemon), and to the agent that delegated the task (ACP).
+// An attempt whose agent dies is requeued (up to max_attempts) and goes to
+// another agent. Every routing decision is recorded with its reward
+// (records.ts) for the learned router.
 
 export type OrchestratorOptions = {
   store: Store
   state: StateStore
-  acp: AcpPort
+  /** The ACP server: remote agents, and notifications to delegating agents. */
+  acp: AcpPort & { message?: (p: { to: string; message: string; data?: unknown; from?: string }) => boolean }
+  /** The local agent pool, when this daemon runs one. */
+  pool?: AgentPool
   /** This daemon's id: the owner of the tasks it claims. */
   owner: string
   log: Logger
@@ -32,47 +39,79 @@ export type OrchestratorOptions = {
   taskTimeoutMs: number
   /** Default max attempts of new tasks (tasks.max_attempts). */
   maxAttempts: number
+  /** Deepest delegation allowed (tasks.max_depth): a root is depth 0. Default 3. */
+  maxDepth?: number
+  /** agents.max_agents, for scaling the routing features. Default 8. */
+  maxAgents?: number
+  /** learning.token_budget: budget tokens per attempt for the +0.2 reward. Default 50,000. */
+  tokenBudget?: number
+  /** learning.baseline_s in ms: the duration baseline until a role has a median. Default 60 s. */
+  baselineMs?: number
+  /** Role of an agent spawned for a task no role was found for. Default backend. */
+  defaultRole?: string
   router?: Router
   clock?: Clock
   /** How often pending tasks are looked for without a trigger (backoff expiry, other daemons). */
   tickMs?: number
   /** After an agent refuses a task it is not offered another for this long. */
   refusalCooldownMs?: number
+  /** After a failed spawn, that role is not spawned again for this long. */
+  spawnRetryMs?: number
 }
 
 export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "coordinate" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
 
-type Running = { agentId: string; attempt: number; timer: Timer | null; accepted: boolean }
+/** A task this daemon handed to an agent and has not seen finish. */
+export type Running = {
+  task: Task
+  agentId: string
+  executor: Executor
+  attempt: number
+  timer: Timer | null
+  accepted: boolean
+  /** Resolves once the `accepted` event is out, so a result never overtakes it. */
+  ready: Promise<void>
+  markReady: () => void
+  experience: Promise<number | undefined> | undefined
+}
 
 const isFinal = (t: Task) => FINAL_STATUSES.includes(t.status)
 
-export class Orchestrator {
+export class Orchestrator implements TaskSink {
   readonly bus: TaskEventBus
   readonly router: Router
   readonly owner: string
-  private readonly store: Store
-  private readonly state: StateStore
-  private readonly acp: AcpPort
-  private readonly log: Logger
-  private readonly clock: Clock
+  readonly records: RoutingRecords
+  readonly executors: Executor[]
+  readonly local: LocalExecutor | undefined
+  readonly remote: RemoteExecutor
+  readonly maxDepth: number
+  readonly log: Logger
+  readonly clock: Clock
+  readonly store: Store
+  private readonly dispatcher: Dispatcher
   private readonly running = new Map<string, Running>()
-  private readonly reserved = new Set<string>()
-  private readonly cooldown = new Map<string, number>()
+  /** Agents that lost a task, per task: the router prefers others for its next attempt. */
+  readonly tried = new Map<string, Set<string>>()
+  /** Tasks that delegated in this daemon's life: their completion carries an aggregate. */
+  private readonly parents = new Set<string>()
   private ticker: Timer | null = null
-  private dispatching = false
-  private again = false
   private stopped = false
   private drained: (() => void) | null = null
 
   constructor(private readonly opts: OrchestratorOptions) {
     this.store = opts.store
-    this.state = opts.state
-    this.acp = opts.acp
     this.owner = opts.owner
     this.log = opts.log
     this.clock = opts.clock ?? systemClock
-    this.router = opts.router ?? new RoleRouter()
+    this.router = opts.router ?? new HeuristicRouter()
+    this.maxDepth = opts.maxDepth ?? 3
     this.bus = new TaskEventBus(opts.state)
+    this.records = new RoutingRecords({ db: opts.store.sql, log: opts.log, tokenBudget: opts.tokenBudget ?? 50_000, baselineMs: opts.baselineMs ?? 60_000, maxDepth: this.maxDepth, maxAgents: opts.maxAgents ?? 8 })
+    this.remote = new RemoteExecutor(opts.acp)
+    this.local = opts.pool ? new LocalExecutor(opts.pool, this, opts.log, opts.defaultRole) : undefined
+    this.executors = this.local ? [this.local, this.remote] : [this.remote]
+    this.dispatcher = new Dispatcher(this, { defaultRole: opts.defaultRole ?? "backend", refusalCooldownMs: opts.refusalCooldownMs ?? 5000, spawnRetryMs: opts.spawnRetryMs ?? 5000 })
   }
 
   async start(): Promise<void> {
@@ -85,11 +124,24 @@ export class Orchestrator {
     return this.running.size
   }
 
-  // ---- the domain functions HTTP routes, CLI and MCP share ----
+  get isStopped(): boolean {
+    return this.stopped
+  }
+
+  // ---- the domain functions HTTP routes, CLI, MCP and ACP share ----
 
   async createTask(input: CreateTask): Promise<Task> {
-    const t = await this.store.tasks.create({ ...input, maxAttempts: input.maxAttempts ?? this.opts.maxAttempts })
-    await this.publish(t.event)
+    const parent = input.parentId ? await parentFor(this.store.sql, input.parentId, this.maxDepth) : undefined
+    const decision = this.router.classify({ description: input.description, prompt: input.prompt, role: input.role, coordinate: input.coordinate, depth: parent ? parent.depth + 1 : 0 })
+    const t = await this.store.tasks.create({
+      ...input,
+      role: decision.role,
+      coordinate: decision.coordinate,
+      maxAttempts: input.maxAttempts ?? this.opts.maxAttempts,
+      metadata: { ...input.metadata, routing: { role: decision.role, reason: decision.reason, scores: decision.scores } },
+    })
+    if (parent) this.parents.add(parent.id)
+    await this.publish(t.event, t.task)
     void this.dispatch()
     return t.task
   }
@@ -108,129 +160,59 @@ export class Orchestrator {
     return this.store.events.list(id, { afterId, limit })
   }
 
+  /** Cancel a pending or running task and everything it delegated that is still open; a running agent is interrupted. */
   async cancelTask(id: string, reason = "cancelled by request"): Promise<Task> {
-    const t = await this.store.tasks.cancel(id, reason)
+    const t = await this.cancelOne(id, reason)
     if (!t) {
       const task = await this.getTask(id)
       throw new ConflictError(`task ${id} is already ${task.status}`, { hint: "only pending or running tasks can be cancelled" })
     }
-    await this.publish(t.event)
-    const entry = this.forget(id)
-    const agentId = entry?.agentId ?? t.task.agentId
-    if (t.previousStatus === "running" && agentId) this.acp.cancelTask(agentId, id, reason)
+    for (const child of await openDescendants(this.store.sql, id)) await this.cancelOne(child, `parent task ${id} was cancelled`)
     void this.dispatch()
     return t.task
   }
 
+  private async cancelOne(id: string, reason: string): Promise<Transition | undefined> {
+    const t = await this.store.tasks.cancel(id, reason)
+    if (!t) return undefined
+    const entry = this.forget(id)
+    if (entry) {
+      entry.executor.cancel(entry.agentId, id, reason)
+      await this.settle(entry, { end: "cancelled", code: "cancelled" })
+    } else if (t.previousStatus === "running" && t.task.agentId) {
+      this.remote.cancel(t.task.agentId, id, reason) // running here before a restart, or on another daemon's agent
+    }
+    await this.publish(t.event, t.task)
+    await this.ended(t.task)
+    return t
+  }
+
   // ---- dispatch ----
 
-  /** Look for work for idle agents. Calls made while a round runs fold into one more round. */
-  async dispatch(): Promise<void> {
-    if (this.stopped) return
-    if (this.dispatching) {
-      this.again = true
-      return
-    }
-    this.dispatching = true
-    try {
-      do {
-        this.again = false
-        await this.round()
-      } while (this.again && !this.stopped)
-    } catch (e) {
-      this.log.error("dispatch failed", e)
-    } finally {
-      this.dispatching = false
-    }
+  dispatch(): Promise<void> {
+    return this.stopped ? Promise.resolve() : this.dispatcher.dispatch()
   }
 
-  /** Healthy, connected agents with no task and no offer in flight (MCP bridges take no tasks). */
-  idleAgents(): AgentInfo[] {
-    const now = this.clock.now()
-    return this.acp.agents({ health: "healthy", connected: true }).filter((a) => !isBridge(a) && a.taskIds.length === 0 && !this.reserved.has(a.agentId) && (this.cooldown.get(a.agentId) ?? 0) <= now)
+  /** Every agent of every executor. */
+  workers(): Worker[] {
+    return this.executors.flatMap((e) => e.workers())
   }
 
-  private async round(): Promise<void> {
-    const idle = this.idleAgents()
-    if (idle.length === 0) return
-    const limit = idle.length * 2 + 8
-    const tasks = await this.claimable([...new Set(idle.map((a) => a.role))], limit)
-    for (const task of tasks) {
-      if (this.stopped) return
-      const candidates = eligible(task, idle.filter((a) => !this.reserved.has(a.agentId)))
-      if (candidates.length === 0) continue
-      const agent = this.router.pick(task, candidates)
-      if (!agent) continue
-      this.reserved.add(agent.agentId)
-      const claimed = await this.store.tasks.claim(task.id, { owner: this.owner, agentId: agent.agentId })
-      if (!claimed) {
-        this.reserved.delete(agent.agentId) // another daemon took it, or it was cancelled meanwhile
-        continue
-      }
-      await this.publish(claimed.event)
-      void this.offer(claimed.task, agent.agentId)
-    }
-    if (tasks.length === limit) this.again = true
-  }
-
-  /**
-   * Pending tasks past their backoff that an idle agent could take: its role
-   * or none, highest priority first, then oldest.
-   * Problem: store.tasks.claimNext filters `role = ANY(roles)` and so never
-   * returns unrouted (role NULL) tasks, which any agent may take. Fix until
-   * the store offers that: read candidates here, then claim each by id (the
-   * claim itself is still the store's atomic SKIP LOCKED update).
-   */
-  private async claimable(roles: string[], limit: number): Promise<Task[]> {
-    const rows = await this.store.sql.query(
-      `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now() AND (role IS NULL OR role = ANY($1::text[]))
-       ORDER BY priority DESC, id LIMIT $2`,
-      [roles, limit],
-    )
-    return rows.map(toTask)
-  }
-
-  private async offer(task: Task, agentId: string): Promise<void> {
-    const entry: Running = { agentId, attempt: task.attempts, timer: null, accepted: false }
-    this.track(task, entry)
-    try {
-      const answer = await this.acp.assignTask(agentId, {
-        taskId: task.id,
-        prompt: task.prompt ?? task.description,
-        role: task.role ?? undefined,
-        title: task.description,
-        parentTaskId: task.parentId ?? undefined,
-        metadata: task.metadata,
-      })
-      if (this.running.get(task.id) !== entry) {
-        this.acp.releaseTask(agentId, task.id) // finished (or was cancelled) before the answer came
-        return
-      }
-      if (answer.accepted) {
-        entry.accepted = true
-        this.agentState(agentId, "busy", task.id)
-        void this.store.agents.markState(agentId, "busy", { currentTaskId: task.id }).catch(() => {})
-        await this.publish(await this.store.events.append(task.id, "accepted", { agentId, attempt: task.attempts }))
-        return
-      }
-      // The refusing agent sits out a while, so the task goes to another one (or waits for the tick).
-      this.cooldown.set(agentId, this.clock.now() + (this.opts.refusalCooldownMs ?? 5000))
-      await this.requeue(task.id, agentId, { code: "agent_refused", message: `agent ${agentId} refused the task${answer.reason ? `: ${answer.reason}` : ""}` })
-    } catch (e) {
-      this.log.warn(`offering task ${task.id} to agent ${agentId} failed: ${(e as Error).message}`)
-      await this.requeue(task.id, agentId, { code: "agent_unreachable", message: `offering the task to agent ${agentId} failed: ${(e as Error).message}` })
-    } finally {
-      this.reserved.delete(agentId)
-      void this.dispatch()
-    }
+  executorOf(agentId: string): Executor | undefined {
+    return this.executors.find((e) => e.workers().some((w) => w.id === agentId))
   }
 
   /** Remember a running task of this daemon and arm its timeout. */
-  track(task: Task, entry: Running): void {
+  track(task: Task, agentId: string, executor: Executor, experience?: Promise<number | undefined>, accepted = false): Running {
     this.forget(task.id)
+    let markReady!: () => void
+    const ready = new Promise<void>((r) => (markReady = r))
+    const entry: Running = { task, agentId, executor, attempt: task.attempts, timer: null, accepted, ready, markReady, experience }
+    if (accepted) markReady()
     const timeoutMs = task.timeoutMs ?? this.opts.taskTimeoutMs
     if (timeoutMs > 0) entry.timer = this.clock.setTimeout(() => void this.timeout(task.id, entry, timeoutMs), timeoutMs)
     this.running.set(task.id, entry)
+    return entry
   }
 
   /** Stop tracking a task; returns what was tracked. */
@@ -238,31 +220,38 @@ export class Orchestrator {
     const entry = this.running.get(taskId)
     if (!entry) return undefined
     entry.timer?.cancel()
+    entry.markReady()
     this.running.delete(taskId)
     if (this.running.size === 0) this.drained?.()
     return entry
-  }
-
-  /** Tell an agent to stop a task it runs that is not its any more. */
-  tellAgentToDrop(agentId: string, taskId: string, reason: string): void {
-    this.acp.cancelTask(agentId, taskId, reason)
   }
 
   entry(taskId: string): Running | undefined {
     return this.running.get(taskId)
   }
 
+  /** Agents with a task of this daemon (or an offer in flight). */
+  busyAgents(): Set<string> {
+    const s = new Set<string>()
+    for (const e of this.running.values()) s.add(e.agentId)
+    return s
+  }
+
   private async timeout(taskId: string, entry: Running, timeoutMs: number): Promise<void> {
     if (this.running.get(taskId) !== entry) return
     const t = await this.store.tasks.fail(taskId, { code: "timeout", message: `no result within ${Math.round(timeoutMs / 1000)} s`, hint: "raise tasks.timeout_s or the task's timeoutMs" }, { attempt: entry.attempt })
     this.forget(taskId)
-    this.acp.cancelTask(entry.agentId, taskId, "timeout")
-    if (t) await this.publish(t.event)
+    entry.executor.cancel(entry.agentId, taskId, "timeout")
+    if (t) {
+      await this.settle(entry, { end: "failed", code: "timeout", durationMs: timeoutMs })
+      await this.publish(t.event, t.task)
+      await this.ended(t.task)
+    }
     this.agentState(entry.agentId, "idle", null)
     void this.dispatch()
   }
 
-  /** Put a task of `agentId` back in the queue (fenced by the attempt it had). */
+  /** Put a task of `agentId` back in the queue (fenced by the attempt it had), or fail it when its attempts are used up. */
   async requeue(taskId: string, agentId: string, reason: TaskError, delayMs = 0): Promise<Transition | undefined> {
     const entry = this.running.get(taskId)
     let attempt = entry?.agentId === agentId ? entry.attempt : undefined
@@ -272,25 +261,132 @@ export class Orchestrator {
       attempt = task.attempts
     }
     const t = await this.store.tasks.requeue(taskId, { reason, attempt, delayMs })
-    if (this.running.get(taskId)?.agentId === agentId) this.forget(taskId)
-    this.acp.releaseTask(agentId, taskId)
-    if (t) await this.publish(t.event)
+    const mine = this.running.get(taskId)?.agentId === agentId ? this.forget(taskId) : undefined
+    ;(mine?.executor ?? this.executorOf(agentId) ?? this.remote).release(agentId, taskId)
+    if (!t) return undefined
+    const tried = this.tried.get(taskId) ?? new Set<string>()
+    tried.add(agentId)
+    this.tried.set(taskId, tried)
+    if (mine) await this.settle(mine, { end: t.task.status === "failed" ? "failed" : "requeued", code: reason.code })
+    await this.publish(t.event, t.task)
+    if (isFinal(t.task)) await this.ended(t.task)
     return t
   }
 
-  async publish(e: TaskEvent): Promise<void> {
+  // ---- what executors report (TaskSink) ----
+
+  progress(agentId: string, p: Progress): void {
+    void (async () => {
+      const attempt = await this.attemptOf(p.taskId, agentId)
+      if (attempt === undefined) return
+      const data = p.data !== undefined && typeof p.data === "object" && p.data !== null && !Array.isArray(p.data) ? (p.data as Record<string, unknown>) : p.data === undefined ? {} : { data: p.data }
+      const t = await this.store.tasks.progress(p.taskId, { progress: p.percent === undefined ? undefined : p.percent / 100, message: p.message, attempt, data })
+      if (t) await this.publish(t.event, t.task)
+    })().catch((e: unknown) => this.log.warn(`progress of task ${p.taskId}: ${(e as Error).message}`))
+  }
+
+  async result(agentId: string, outcome: Outcome): Promise<void> {
+    const entry = this.running.get(outcome.taskId)
+    if (entry && entry.agentId !== agentId) return
+    if (entry) await entry.ready
+    const attempt = entry ? entry.attempt : await this.attemptOf(outcome.taskId, agentId)
+    if (attempt === undefined || (entry && this.running.get(outcome.taskId) !== entry)) return // not this agent's any more: requeued, cancelled or timed out
+    const common = { attempt, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs, sessionId: outcome.sessionId, metadata: outcome.data === undefined ? undefined : { agentData: outcome.data } }
+    let t: Transition | undefined
+    if (outcome.status === "completed") {
+      const task = entry?.task ?? (await this.store.tasks.get(outcome.taskId))
+      const aggregate = task && (task.coordinate || this.parents.has(task.id)) ? await this.aggregateFor(task, outcome) : undefined
+      t = await this.store.tasks.complete(outcome.taskId, outcome.output ?? "", aggregate ? { ...common, metadata: { ...common.metadata, aggregate } } : common)
+    } else if (outcome.status === "failed") {
+      t = await this.store.tasks.fail(outcome.taskId, { code: "agent_failed", message: outcome.error ?? `agent ${agentId} reported failure` }, common)
+    } else {
+      t = await this.store.tasks.cancel(outcome.taskId, outcome.error ?? `cancelled by agent ${agentId}`)
+    }
+    const mine = this.running.get(outcome.taskId)
+    if (mine?.agentId === agentId) this.forget(outcome.taskId)
+    if (t) {
+      if (mine) await this.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? "agent_failed" : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
+      await this.publish(t.event, t.task)
+      await this.ended(t.task)
+    }
+    this.agentState(agentId, "idle", null)
+    void this.store.agents.markState(agentId, "idle", { currentTaskId: null }).catch(() => {})
+    setTimeout(() => void this.dispatch(), 0) // after the executor untracked the task, so the agent counts as idle
+  }
+
+  async lost(agentId: string, taskIds: readonly string[], reason: TaskError): Promise<void> {
+    for (const id of taskIds) await this.requeue(id, agentId, reason)
+    void this.dispatch()
+  }
+
+  changed(): void {
+    void this.dispatch()
+  }
+
+  /** The attempt `agentId` holds of a task, or undefined when the task is not (or no longer) its. */
+  async attemptOf(taskId: string, agentId: string): Promise<number | undefined> {
+    const entry = this.running.get(taskId)
+    if (entry) return entry.agentId === agentId ? entry.attempt : undefined
+    const task = await this.store.tasks.get(taskId)
+    return task?.status === "running" && task.agentId === agentId && task.ownerDaemon === this.owner ? task.attempts : undefined
+  }
+
+  // ---- records, coordination, events ----
+
+  /** Settle the routing record of an attempt with its reward. */
+  private async settle(entry: Running, r: AttemptResult): Promise<void> {
+    if (!entry.experience) return
+    const workers = this.workers()
+    const next = this.records.state(entry.task, this.records.poolView(workers, this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
+    const agentRole = workers.find((w) => w.id === entry.agentId)?.role ?? entry.task.role ?? "other"
+    const rewarded = await this.records.settle(entry.experience, agentRole, r, next)
+    if (rewarded !== undefined) this.router.observe?.({ taskId: entry.task.id, agentId: entry.agentId, role: agentRole, reward: rewarded, done: r.end !== "requeued" })
+  }
+
+  private async aggregateFor(task: Task, outcome: Outcome) {
+    const u = outcome.usage ?? {}
+    const own = {
+      usage: {
+        inputTokens: task.usage.inputTokens + (u.inputTokens ?? 0),
+        outputTokens: task.usage.outputTokens + (u.outputTokens ?? 0),
+        cacheReadTokens: task.usage.cacheReadTokens + (u.cacheReadTokens ?? 0),
+        cacheCreationTokens: task.usage.cacheCreationTokens + (u.cacheCreationTokens ?? 0),
+      },
+      costUsd: task.costUsd + (outcome.costUsd ?? 0),
+    }
+    return aggregateOf(this.store.sql, task.id, outcome.output ?? "", own)
+  }
+
+  /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */
+  private async ended(task: Task): Promise<void> {
+    this.tried.delete(task.id)
+    if (!task.parentId) return
+    const parent = await this.store.tasks.get(task.parentId)
+    if (!parent) return
+    await this.publish(await this.store.events.append(parent.id, "child", { childId: task.id, status: task.status, role: task.role, agentId: task.agentId }), parent)
+    if (parent.status === "completed") await storeAggregate(this.store.sql, parent.id, await aggregateOf(this.store.sql, parent.id, parent.result ?? "", parent))
+  }
+
+  async publish(e: TaskEvent, task?: Task): Promise<void> {
     try {
       await this.bus.publish(e)
     } catch (err) {
       this.log.warn(`publishing task event ${e.id} failed: ${(err as Error).message}`) // SSE clients replay from the store
     }
+    const delegator = task?.metadata.delegatedBy
+    if (typeof delegator === "string" && this.opts.acp.message) {
+      // The agent that delegated the task hears of every step (on its own ACP connection and on its MCP bridge's).
+      const notice = { from: "cca", message: `task ${e.taskId} ${e.type}`, data: { taskEvent: eventJson(e) } }
+      this.opts.acp.message({ ...notice, to: delegator })
+      this.opts.acp.message({ ...notice, to: `${delegator}/mcp` })
+    }
   }
 
-  /** Mirror an agent's status to the shared state (other daemons, dashboards). Best effort. */
+  /** Mirror a remote agent's status to the shared state (local agents are the pool's to mirror). Best effort. */
   agentState(agentId: string, status: string, taskId: string | null): void {
-    const agent = this.acp.agent(agentId)
+    const agent = this.opts.acp.agent(agentId)
     if (!agent) return
-    this.state.setAgent({ id: agentId, role: agent.role, status, taskId, daemonId: this.owner }).catch((e: unknown) => this.log.debug(`state: ${(e as Error).message}`))
+    this.opts.state.setAgent({ id: agentId, role: agent.role, status, taskId, daemonId: this.owner }).catch((e: unknown) => this.log.debug(`state: ${(e as Error).message}`))
   }
 
   /** Wait for a task to end (completed, failed or cancelled); the task, or undefined on timeout or abort. */
@@ -320,7 +416,7 @@ export class Orchestrator {
 
   /**
    * Graceful stop: no new offers; running tasks get `graceMs` to report, then
-   * the ones left are requeued for whichever daemon runs next (their agents
+   * the ones left are requeued for whichever daemon runs next (remote agents
    * keep working and claim them back when they reconnect).
    */
   async drain(graceMs: number): Promise<{ requeued: number }> {
@@ -337,8 +433,9 @@ export class Orchestrator {
     }
     this.drained = null
     for (const id of [...this.running.keys()]) this.forget(id)
+    this.local?.close()
     const requeued = await this.store.tasks.requeueRunning({ owner: this.owner }, { reason: { code: "daemon_shutdown", message: `daemon ${this.owner} shut down while the task was running` } })
-    for (const t of requeued) await this.publish(t.event)
+    for (const t of requeued) await this.publish(t.event, t.task)
     return { requeued: requeued.length }
   }
 
@@ -346,6 +443,7 @@ export class Orchestrator {
     this.stopped = true
     this.ticker?.cancel()
     for (const id of [...this.running.keys()]) this.forget(id)
+    this.local?.close()
     this.bus.stop()
   }
 }

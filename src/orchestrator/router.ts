@@ -1,41 +1,87 @@
-import type { AgentInfo } from "../acp/registry"
 import type { Task } from "../store/task-types"
+import { classify, type ClassifyInput, type RoleDecision } from "./classify"
+import type { Worker } from "./executor"
+import type { EncodedState } from "./features"
 
-// Which agent gets a task. The dispatcher hands the router a task and the
-// agents that could take it now (registered, healthy, connected, idle, and of
-// the task's role when it has one); the router picks one or none. Learned
-// routing (issue: rl) replaces this behind the same interface.
+// Which role a task is for, and which agent runs it. The dispatcher asks the
+// router twice: when a task is created (`classify`: the role it is persisted
+// with) and in every dispatch round for each pending task (`route`: an idle
+// agent, a new agent of the role, or wait). A learned router (Q-learning,
+// DQN, PPO; src/rl, later) implements the same interface and reads the
+// encoded state; its action log-probability and value estimate, when it has
+// them, are recorded with the decision.
+
+export type RoutingContext = {
+  task: Task
+  /** Idle agents that may take it: its role's, or any when it has none. */
+  candidates: readonly Worker[]
+  /** Whether a new agent of `spawnRole` may be started for it now. */
+  canSpawn: boolean
+  /** The role a spawned agent would have: the task's, or the default for unrouted tasks. */
+  spawnRole: string
+  /** Agents that already had this task and lost it (crashed, refused, disconnected). */
+  tried: ReadonlySet<string>
+  state: EncodedState
+}
+
+export type Route =
+  | { kind: "assign"; agent: Worker; logProb?: number; value?: number }
+  | { kind: "spawn"; role: string }
+  | { kind: "wait" }
+
+export type Observation = { taskId: string; agentId: string; role: string; reward: number; done: boolean }
 
 export interface Router {
   readonly name: string
-  /** One of `candidates` for `task`, or undefined to leave the task pending for now. */
-  pick(task: Task, candidates: readonly AgentInfo[]): AgentInfo | undefined
-  /** The task ended; learning routers record the outcome. */
-  observe?(task: Task, agentId: string): void
+  /** The role a new task is persisted with. */
+  classify(input: ClassifyInput): RoleDecision
+  route(ctx: RoutingContext): Route
+  /** A decision's reward is known; routers that learn online take it here. */
+  observe?(o: Observation): void
 }
 
-/** Role match (the dispatcher filters), then the agent that has waited longest since its last task. */
-export class RoleRouter implements Router {
-  readonly name = "role"
+/**
+ * The heuristic router. Role: explicit, else coordinator for `coordinate` or
+ * multi-role content, else the content's strongest role (classify.ts). Agent:
+ * idle ones first, preferring one that has not already lost this task, then
+ * the one that has waited longest since its last task; with no idle agent, a
+ * new one when the pool has room; else the task waits in the queue.
+ */
+export class HeuristicRouter implements Router {
+  readonly name = "heuristic"
   private lastAssigned = new Map<string, number>()
   private tick = 0
 
-  pick(_task: Task, candidates: readonly AgentInfo[]): AgentInfo | undefined {
-    let best: AgentInfo | undefined
+  classify(input: ClassifyInput): RoleDecision {
+    return classify(input)
+  }
+
+  route(ctx: RoutingContext): Route {
+    const fresh = ctx.candidates.filter((a) => !ctx.tried.has(a.id))
+    const pool = fresh.length > 0 ? fresh : ctx.canSpawn ? [] : ctx.candidates
+    const agent = this.longestWaiting(pool)
+    if (agent) {
+      this.lastAssigned.set(agent.id, ++this.tick)
+      return { kind: "assign", agent }
+    }
+    return ctx.canSpawn ? { kind: "spawn", role: ctx.spawnRole } : { kind: "wait" }
+  }
+
+  private longestWaiting(candidates: readonly Worker[]): Worker | undefined {
+    let best: Worker | undefined
     let bestAt = Number.POSITIVE_INFINITY
     for (const a of candidates) {
-      const at = this.lastAssigned.get(a.agentId) ?? -1
-      if (at < bestAt || (at === bestAt && best && a.agentId < best.agentId)) {
+      const at = this.lastAssigned.get(a.id) ?? -1
+      if (at < bestAt || (at === bestAt && best && a.id < best.id)) {
         best = a
         bestAt = at
       }
     }
-    if (best) this.lastAssigned.set(best.agentId, ++this.tick)
     return best
   }
 }
 
 /** The agents that may take `task`: its role's, or any when it has none. */
-export function eligible(task: Pick<Task, "role">, idle: readonly AgentInfo[]): AgentInfo[] {
+export function eligible(task: Pick<Task, "role">, idle: readonly Worker[]): Worker[] {
   return task.role ? idle.filter((a) => a.role === task.role) : [...idle]
 }

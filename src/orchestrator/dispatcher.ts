@@ -1,0 +1,175 @@
+import { toTask, type Task } from "../store/task-types"
+import { ACTION_ROLES, type EncodedState } from "./features"
+import type { Worker } from "./executor"
+import type { Orchestrator, Running } from "./orchestrator"
+import { routingOf } from "./records"
+import type { Route } from "./router"
+
+// One dispatch round: find work for idle agents (and agents to start). The
+// pending tasks an idle agent could take, or, while the local pool has room,
+// every pending task, are read in claim order (priority, then age); for each
+// the router picks an idle agent, asks for a new agent of the task's role, or
+// leaves it waiting. A chosen task is claimed (the store's atomic SKIP LOCKED
+// update, so two daemons never take one task), its routing decision recorded,
+// and offered to the agent through its executor.
+//
+// Roles: an explicit role (or the coordinator) is binding. A role found from
+// the content is a preference: when no agent of that role is live and none can
+// be started, any idle agent may take the task rather than it waiting forever.
+
+export type DispatcherOptions = { defaultRole: string; refusalCooldownMs: number; spawnRetryMs: number }
+
+const SOFT_REASONS = new Set(["content", "multi-role"])
+
+export class Dispatcher {
+  private readonly reserved = new Set<string>()
+  private readonly cooldown = new Map<string, number>()
+  private readonly spawning = new Map<string, number>()
+  private readonly spawnBlockedUntil = new Map<string, number>()
+  private running = false
+  private again = false
+
+  constructor(
+    private readonly o: Orchestrator,
+    private readonly opts: DispatcherOptions,
+  ) {}
+
+  /** Look for work. Calls made while a round runs fold into one more round. */
+  async dispatch(): Promise<void> {
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = true
+    try {
+      do {
+        this.again = false
+        await this.round()
+      } while (this.again && !this.o.isStopped)
+    } catch (e) {
+      this.o.log.error("dispatch failed", e)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private canSpawn(role: string): boolean {
+    return (this.o.local?.canSpawn(role) ?? false) && (this.spawnBlockedUntil.get(role) ?? 0) <= this.o.clock.now()
+  }
+
+  private async round(): Promise<void> {
+    const now = this.o.clock.now()
+    const workers = this.o.workers()
+    const busy = this.o.busyAgents()
+    const isIdle = (w: Worker) => w.live && w.idle && !busy.has(w.id) && !this.reserved.has(w.id) && (this.cooldown.get(w.id) ?? 0) <= now
+    let idle = workers.filter(isIdle)
+    const room = this.o.local?.canSpawn() ?? false
+    if (idle.length === 0 && !room) return
+    const live = new Set(workers.filter((w) => w.live).map((w) => w.role))
+    const limit = idle.length * 2 + 8
+    const tasks = await this.claimable(room, idle, live, limit)
+    const owed = new Map(this.spawning)
+    const base = this.o.records.poolView(workers, new Set([...busy, ...this.reserved]), room, tasks.length)
+    let assigned = 0
+    for (const task of tasks) {
+      if (this.o.isStopped) return
+      idle = idle.filter((w) => !this.reserved.has(w.id))
+      const spawnRole = task.role ?? this.opts.defaultRole
+      const canSpawn = this.canSpawn(spawnRole)
+      const binding = task.role !== null && (!SOFT_REASONS.has(routingOf(task).reason) || live.has(task.role) || canSpawn)
+      const candidates = binding ? idle.filter((w) => w.role === task.role) : idle
+      const covered = owed.get(spawnRole) ?? 0
+      if (candidates.length === 0 && covered > 0) {
+        owed.set(spawnRole, covered - 1) // an agent of the role is starting; this task waits for it
+        continue
+      }
+      const state = this.o.records.state(task, { ...base, canSpawn })
+      const route = this.o.router.route({ task, candidates, canSpawn, spawnRole, tried: this.o.tried.get(task.id) ?? new Set(), state })
+      if (route.kind === "spawn") this.spawn(route.role)
+      else if (route.kind === "assign" && (await this.assign(task, route, state))) assigned++
+    }
+    if (tasks.length === limit && assigned > 0) this.again = true
+  }
+
+  /**
+   * Pending tasks past their backoff, highest priority first, then oldest.
+   * While the pool can start agents every task is a candidate; otherwise only
+   * those an idle agent could take: its role's, unrouted ones, and soft-routed
+   * ones whose role has no live agent.
+   */
+  private async claimable(room: boolean, idle: Worker[], live: Set<string>, limit: number): Promise<Task[]> {
+    if (room) return this.o.store.tasks.listClaimable({ limit })
+    const roles = [...new Set(idle.map((w) => w.role))]
+    const orphans = ACTION_ROLES.filter((r) => !live.has(r))
+    const rows = await this.o.store.sql.query(
+      `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now()
+         AND (role IS NULL OR role = ANY($1::text[]) OR (role = ANY($2::text[]) AND metadata->'routing'->>'reason' = ANY($3::text[])))
+       ORDER BY priority DESC, id LIMIT $4`,
+      [roles, orphans, [...SOFT_REASONS], limit],
+    )
+    return rows.map(toTask)
+  }
+
+  private spawn(role: string): void {
+    this.spawning.set(role, (this.spawning.get(role) ?? 0) + 1)
+    const done = () => this.spawning.set(role, Math.max(0, (this.spawning.get(role) ?? 1) - 1))
+    this.o.local!.spawn(role).then(
+      (w) => {
+        done()
+        this.o.log.info(`spawned agent ${w.id} (${role}) for pending work`)
+        void this.dispatch()
+      },
+      (e: unknown) => {
+        done()
+        this.spawnBlockedUntil.set(role, this.o.clock.now() + this.opts.spawnRetryMs)
+        this.o.log.warn(`spawning an agent of role ${role} failed: ${(e as Error).message}`)
+      },
+    )
+  }
+
+  private async assign(task: Task, route: Extract<Route, { kind: "assign" }>, state: EncodedState): Promise<boolean> {
+    const agent = route.agent
+    const executor = this.o.executors.find((e) => e.kind === agent.executor)!
+    this.reserved.add(agent.id)
+    const claimed = await this.o.store.tasks.claim(task.id, { owner: this.o.owner, agentId: agent.id })
+    if (!claimed) {
+      this.reserved.delete(agent.id) // another daemon took it, or it was cancelled meanwhile
+      return false
+    }
+    const experience = this.o.records.record(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value })
+    const entry = this.o.track(claimed.task, agent.id, executor, experience)
+    await this.o.publish(claimed.event, claimed.task)
+    void this.offer(claimed.task, entry)
+    return true
+  }
+
+  private async offer(task: Task, entry: Running): Promise<void> {
+    const { agentId, executor } = entry
+    try {
+      const answer = await executor.assign(agentId, task, entry.attempt)
+      if (this.o.entry(task.id) !== entry) {
+        executor.release(agentId, task.id) // finished (or was cancelled) before the answer came
+        return
+      }
+      if (answer.accepted) {
+        entry.accepted = true
+        if (executor.kind === "remote") {
+          this.o.agentState(agentId, "busy", task.id)
+          void this.o.store.agents.markState(agentId, "busy", { currentTaskId: task.id }).catch(() => {})
+        }
+        await this.o.publish(await this.o.store.events.append(task.id, "accepted", { agentId, attempt: task.attempts, executor: executor.kind }), task)
+        return
+      }
+      // The refusing agent sits out a while, so the task goes to another one (or waits for the tick).
+      this.cooldown.set(agentId, this.o.clock.now() + this.opts.refusalCooldownMs)
+      await this.o.requeue(task.id, agentId, { code: "agent_refused", message: `agent ${agentId} refused the task${answer.reason ? `: ${answer.reason}` : ""}` })
+    } catch (e) {
+      this.o.log.warn(`offering task ${task.id} to agent ${agentId} failed: ${(e as Error).message}`)
+      await this.o.requeue(task.id, agentId, { code: "agent_unreachable", message: `offering the task to agent ${agentId} failed: ${(e as Error).message}` })
+    } finally {
+      entry.markReady()
+      this.reserved.delete(agentId)
+      void this.dispatch()
+    }
+  }
+}

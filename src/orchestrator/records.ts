@@ -1,0 +1,130 @@
+import type { Logger } from "../log"
+import type { Task, Usage } from "../store/task-types"
+import { roleScores, type RoleScores } from "./classify"
+import type { Worker } from "./executor"
+import { experienceRepo, type ExperienceRepo } from "./experiences"
+import { actionIndex, encodeState, type EncodedState, type PoolView, type TaskView } from "./features"
+import { budgetTokens, reward, type AttemptEnd } from "./reward"
+import type { Queryable } from "../store/sql"
+
+// Routing records: what the dispatcher saw when it gave a task to an agent
+// (the encoded state), what it did (the role, the agent), and, once that
+// attempt ended, the reward and the state after. Writing a record never
+// blocks or fails a task: errors are logged and the task goes on.
+
+export type RecordsOptions = {
+  db: Queryable
+  log: Logger
+  /** Budget tokens (input + output + cache creation) under which a success earns +0.2. */
+  tokenBudget: number
+  /** Baseline duration until a role has enough completed attempts for a median. */
+  baselineMs: number
+  maxDepth: number
+  maxAgents: number
+}
+
+export type AttemptResult = { end: AttemptEnd; code?: string; usage?: Partial<Usage>; costUsd?: number; durationMs?: number | null }
+
+const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+
+/** The routing facts persisted with a task at creation (metadata.routing). */
+export type RoutingMeta = { role: string | null; reason: string; scores: RoleScores }
+
+export function routingOf(task: Task): RoutingMeta {
+  const r = task.metadata.routing as Partial<RoutingMeta> | undefined
+  return {
+    role: r?.role ?? task.role,
+    reason: r?.reason ?? (task.role ? "explicit" : "none"),
+    scores: r?.scores ?? roleScores(task.prompt ? `${task.description}\n${task.prompt}` : task.description),
+  }
+}
+
+export class RoutingRecords {
+  readonly repo: ExperienceRepo
+
+  constructor(private readonly o: RecordsOptions) {
+    this.repo = experienceRepo(o.db)
+  }
+
+  taskView(task: Task, attempt = task.attempts): TaskView {
+    return {
+      role: task.role,
+      scores: routingOf(task).scores,
+      coordinate: task.coordinate,
+      promptChars: (task.prompt ?? task.description).length,
+      depth: task.depth,
+      priority: task.priority,
+      attempt,
+      maxAttempts: task.maxAttempts,
+    }
+  }
+
+  poolView(workers: readonly Worker[], busy: ReadonlySet<string>, canSpawn: boolean, pending: number): PoolView {
+    const idle: Record<string, number> = {}
+    const taken: Record<string, number> = {}
+    let agents = 0
+    for (const w of workers) {
+      if (!w.live) continue
+      agents++
+      const bucket = w.idle && !busy.has(w.id) ? idle : taken
+      bucket[w.role] = (bucket[w.role] ?? 0) + 1
+    }
+    return { idle, busy: taken, agents, maxAgents: this.o.maxAgents, canSpawn, pending, maxDepth: this.o.maxDepth }
+  }
+
+  state(task: Task, pool: PoolView, attempt = task.attempts): EncodedState {
+    return encodeState(this.taskView(task, attempt), pool)
+  }
+
+  /** Record a decision; resolves with its row id (undefined if it could not be written). */
+  async record(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number } = {}): Promise<number | undefined> {
+    try {
+      return await this.repo.record({
+        taskId: task.id,
+        algorithm,
+        state,
+        action: agent.role,
+        actionIndex: actionIndex(agent.role),
+        logProb: extra.logProb,
+        value: extra.value,
+        metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason },
+      })
+    } catch (e) {
+      this.o.log.warn(`routing record of task ${task.id} not written: ${(e as Error).message}`)
+      return undefined
+    }
+  }
+
+  /** Settle a decision with its reward; resolves with the reward (undefined if there was no record). */
+  async settle(id: Promise<number | undefined> | undefined, role: string, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
+    try {
+      const expId = await id
+      if (expId === undefined) return undefined
+      const usage = { ...ZERO, ...r.usage }
+      const baseline = r.end === "completed" ? await this.repo.baseline(role, this.o.baselineMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }
+      const score = reward({ end: r.end, usage, durationMs: r.durationMs ?? null, tokenBudget: this.o.tokenBudget, baseline })
+      await this.repo.settle(expId, {
+        reward: score.reward,
+        nextState: next,
+        done: r.end !== "requeued",
+        outcome: {
+          status: r.end,
+          code: r.code ?? null,
+          usage,
+          budgetTokens: budgetTokens(usage),
+          tokenBudget: this.o.tokenBudget,
+          underBudget: score.underBudget,
+          costUsd: r.costUsd ?? 0,
+          durationMs: r.durationMs ?? null,
+          baselineMs: baseline.ms,
+          baselineSource: baseline.source,
+          faster: score.faster,
+        },
+      })
+      return score.reward
+    } catch (e) {
+      this.o.log.warn(`routing record not settled: ${(e as Error).message}`)
+      return undefined
+    }
+  }
+}
