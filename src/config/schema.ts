@@ -125,6 +125,8 @@ export const TasksSection = v.strictObject({
   timeout_s: v.optional(seconds, 300),
   /** Attempts before a task that keeps losing its agent (or its daemon) fails for good. */
   max_attempts: v.optional(count, 3),
+  /** Deepest delegation: a task created by a task created by ... a root (depth 0). A delegation past it is refused. */
+  max_depth: v.optional(count, 3),
 })
 export type TasksSection = v.InferOutput<typeof TasksSection>
 
@@ -155,6 +157,10 @@ export const LearningSection = v.strictObject({
   discount: v.optional(ratio, 0.95),
   epsilon: v.optional(ratio, 0.1),
   batch_size: v.optional(count, 32),
+  /** Routing reward: a completed attempt using at most this many input + output + cache-creation tokens earns +0.2. */
+  token_budget: v.optional(count, 50_000),
+  /** Routing reward: a completed attempt faster than its role's median (this, until a role has 5 completions) earns +0.1. */
+  baseline_s: v.optional(v.pipe(v.number(), v.minValue(0.001, "must be more than 0")), 60),
 })
 export type LearningSection = v.InferOutput<typeof LearningSection>
 
