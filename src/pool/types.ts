@@ -120,6 +120,8 @@ export interface AgentPool {
   list(filter?: { role?: string }): PoolAgent[]
   /** A live or recently stopped agent. */
   get(id: string): PoolAgent | undefined
+  /** Live agents (every one not stopped, starting and restarting included) against agents.max_agents. */
+  capacity(): { agents: number; max: number }
   /** Agents ready for a task now, optionally of one role. */
   idle(role?: string): PoolAgent[]
   /** Whether spawn({ role }) would be refused before starting anything, and why. */

@@ -1,0 +1,94 @@
+import { join } from "node:path"
+import type { Clock } from "../acp/clock"
+import type { PermissionsConfig } from "../agent/permissions"
+import type { DriverName } from "../agent/types"
+import type { CcaConfig } from "../config/schema"
+import type { Logger } from "../log"
+import { paths } from "../paths"
+import type { StateStore } from "../state/types"
+import type { AgentRepo } from "../store/agents"
+import type { CircuitOptions } from "./circuit"
+
+// Everything the pool needs, as plain values and injected parts. The daemon
+// and `cca worker` build it from cca.toml with poolOptions(); tests set what
+// they need (the claude binary, the model server's environment, a clock).
+
+/** How an agent's MCP server reaches the daemon. Asked at every start: the daemon knows its ports only once bound. */
+export type PoolLink = { daemonUrl?: string; acpUrl?: string; apiKey?: string }
+
+export type PoolOptions = {
+  maxAgents: number
+  claudePath: string
+  model?: string
+  driver: DriverName
+  /** Where agents work (the shared workspace, or the repository their worktrees come from). */
+  workspace: string
+  worktrees: boolean
+  worktreesDir?: string
+  /** Each agent's private directory is `<stateRoot>/<id>` (its Claude Code home, MCP config, settings). */
+  stateRoot: string
+  rolesDir?: string
+  readyTimeoutMs: number
+  stopTimeoutMs: number
+  restartBaseMs: number
+  restartMaxMs: number
+  /** An agent that stayed up this long starts again from restartBaseMs after a crash. */
+  stableMs: number
+  circuit: CircuitOptions
+  logEntries: number
+  terminalBufferBytes: number
+  permissions: PermissionsConfig
+  /** Added to every agent's environment (e.g. the model endpoint). */
+  env?: Record<string, string>
+  link?: () => PoolLink | undefined
+  /** Where pty agents' hooks post; without it the pty driver is refused. */
+  hookUrl?: (agentId: string) => string
+  /** The command that runs this program (for `mcp --agent ID`); default: this binary; null: no MCP server. */
+  mcpCommand?: string[] | null
+  /** The daemon (or worker) that supervises the agents, as written to the state store and agents table. */
+  owner?: string
+  state?: StateStore
+  agents?: AgentRepo
+  clock?: Clock
+  /** How often live agents' heartbeats are written (state store TTL refresh, agents.last_heartbeat_at). */
+  heartbeatMs?: number
+  log?: Logger
+}
+
+export function permissionsFromConfig(p: CcaConfig["agents"]["permissions"]): PermissionsConfig {
+  const roles: NonNullable<PermissionsConfig["roles"]> = {}
+  for (const [role, r] of Object.entries(p.roles)) roles[role] = { ...r }
+  return { mode: p.mode, allowed_tools: p.allowed_tools, disallowed_tools: p.disallowed_tools, allow_network: p.allow_network, roles }
+}
+
+/** The pool's options from cca.toml; the caller adds link, hooks, store and state. */
+export function poolOptions(config: CcaConfig, extra: Partial<PoolOptions> = {}): PoolOptions {
+  const a = config.agents
+  return {
+    maxAgents: a.max_agents,
+    claudePath: a.claude_path,
+    model: a.model || undefined,
+    driver: a.driver,
+    workspace: a.workspace || process.cwd(),
+    worktrees: a.worktrees,
+    stateRoot: join(paths.ccaDataDir(), "agents"),
+    readyTimeoutMs: a.spawn_timeout_s * 1000,
+    stopTimeoutMs: a.stop_timeout_s * 1000,
+    restartBaseMs: a.restart_backoff_s * 1000,
+    restartMaxMs: a.restart_backoff_max_s * 1000,
+    stableMs: 60_000,
+    circuit: { threshold: a.circuit_crashes, windowMs: a.circuit_window_s * 1000, cooldownMs: a.circuit_cooldown_s * 1000 },
+    logEntries: a.log_entries,
+    terminalBufferBytes: a.terminal_buffer_kib * 1024,
+    permissions: permissionsFromConfig(a.permissions),
+    heartbeatMs: config.acp.heartbeat_interval_s * 1000,
+    ...extra,
+  }
+}
+
+/** Settings worth a warning when the daemon starts. */
+export function poolWarnings(config: CcaConfig): string[] {
+  const p = config.agents.permissions
+  const dangerous = [...(p.mode === "dangerous" ? ["every role"] : []), ...Object.entries(p.roles).filter(([, r]) => r.mode === "dangerous").map(([role]) => `role ${role}`)]
+  return dangerous.length ? [`agents.permissions: mode = "dangerous" for ${dangerous.join(", ")}: those agents run with --dangerously-skip-permissions (every tool call allowed without review)`] : []
+}
