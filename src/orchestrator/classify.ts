@@ -4,7 +4,8 @@
 // more specialities (two roles with strong evidence) goes to the coordinator
 // too, but only at the top of a delegation tree: a coordinator's subtask is
 // never sent back to a coordinator by content (it names a role, or the
-// strongest one wins), so delegation cannot loop on a vague prompt.
+// strongest one wins), so delegation cannot loop on a vague prompt. Ties go
+// to the role listed first in SPECIALIST_ROLES.
 
 export const SPECIALIST_ROLES = ["frontend", "backend", "security", "qa"] as const
 export type SpecialistRole = (typeof SPECIALIST_ROLES)[number]

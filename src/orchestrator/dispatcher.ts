@@ -123,6 +123,7 @@ export class Dispatcher {
         done()
         this.spawnBlockedUntil.set(role, this.o.clock.now() + this.opts.spawnRetryMs)
         this.o.log.warn(`spawning an agent of role ${role} failed: ${(e as Error).message}`)
+        void this.dispatch() // its tasks may fall back to other agents now
       },
     )
   }

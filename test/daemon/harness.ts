@@ -5,6 +5,7 @@ import type { Clock } from "../../src/acp/clock"
 import { generateKey } from "../../src/config/keys"
 import { CcaConfig } from "../../src/config/schema"
 import { createLogger } from "../../src/log"
+import type { PoolOptions } from "../../src/pool/options"
 import { startDaemon, type RunningDaemon } from "../../src/daemon/server"
 import type { TaskEventJson } from "../../src/orchestrator/events"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
@@ -26,7 +27,7 @@ export type TestDaemon = {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Clock } = {}): Promise<TestDaemon> {
+export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Clock; pool?: Partial<PoolOptions> } = {}): Promise<TestDaemon> {
   const tmp = await tmpdir({ prefix: "cca-daemon-test-" })
   const { key, hash, id } = generateKey()
   const config = v.parse(CcaConfig, {
@@ -36,7 +37,7 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
-  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock })
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: opts.pool })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }
