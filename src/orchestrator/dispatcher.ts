@@ -26,6 +26,8 @@ export class Dispatcher {
   private readonly cooldown = new Map<string, number>()
   private readonly spawning = new Map<string, number>()
   private readonly spawnBlockedUntil = new Map<string, number>()
+  /** Agents started for pending work that have not had a task yet. */
+  private readonly fresh = new Set<string>()
   private running = false
   private again = false
 
@@ -60,6 +62,7 @@ export class Dispatcher {
   private async round(): Promise<void> {
     const now = this.o.clock.now()
     const workers = this.o.workers()
+    for (const id of this.fresh) if (!workers.some((w) => w.id === id)) this.fresh.delete(id)
     const busy = this.o.busyAgents()
     const isIdle = (w: Worker) => w.live && w.idle && !busy.has(w.id) && !this.reserved.has(w.id) && (this.cooldown.get(w.id) ?? 0) <= now
     let idle = workers.filter(isIdle)
@@ -116,6 +119,7 @@ export class Dispatcher {
     this.o.local!.spawn(role).then(
       (w) => {
         done()
+        this.fresh.add(w.id)
         this.o.log.info(`spawned agent ${w.id} (${role}) for pending work`)
         void this.dispatch()
       },
@@ -137,7 +141,7 @@ export class Dispatcher {
       this.reserved.delete(agent.id) // another daemon took it, or it was cancelled meanwhile
       return false
     }
-    const experience = this.o.records.record(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value })
+    const experience = this.o.records.record(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
     const entry = this.o.track(claimed.task, agent.id, executor, experience)
     await this.o.publish(claimed.event, claimed.task)
     void this.offer(claimed.task, entry)

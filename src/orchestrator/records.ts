@@ -77,7 +77,7 @@ export class RoutingRecords {
   }
 
   /** Record a decision; resolves with its row id (undefined if it could not be written). */
-  async record(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number } = {}): Promise<number | undefined> {
+  async record(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number; spawned?: boolean } = {}): Promise<number | undefined> {
     try {
       return await this.repo.record({
         taskId: task.id,
@@ -87,7 +87,7 @@ export class RoutingRecords {
         actionIndex: actionIndex(agent.role),
         logProb: extra.logProb,
         value: extra.value,
-        metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason },
+        metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason, spawned: extra.spawned ?? false },
       })
     } catch (e) {
       this.o.log.warn(`routing record of task ${task.id} not written: ${(e as Error).message}`)
