@@ -1,6 +1,7 @@
 import type { AcpServer } from "../acp/server"
 import type { DocumentDecoration } from "elysia"
 import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
 import type { RouteDetail } from "./openapi"
@@ -16,6 +17,8 @@ export type DaemonContext = {
   pid: number
   startedAt: Date
   orchestrator: Orchestrator
+  /** This daemon's Claude Code agents (src/pool). */
+  pool: AgentPool
   store: Store
   state: StateStore
   acp: Pick<AcpServer, "agents" | "agent" | "status" | "broadcast" | "url">

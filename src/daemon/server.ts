@@ -1,13 +1,15 @@
 import { hostname } from "node:os"
 import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
-import { keysFile } from "../config/keys"
+import { generateKey, keysFile } from "../config/keys"
 import type { CcaConfig } from "../config/schema"
 import { ConfigError } from "../errors"
-import { createLogger, type Logger } from "../log"
+import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { paths } from "../paths"
+import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
+import { createPool } from "../pool/pool"
 import { openState } from "../state/state"
 import { Channels, type StateStore } from "../state/types"
 import { loadDaemonId } from "../store/daemons"
@@ -17,6 +19,9 @@ import { createApp, type DaemonApp } from "./app"
 import { isLoopback, KeyRing } from "./auth"
 import type { DaemonContext } from "./context"
 import { Metrics } from "./metrics"
+import { API_PREFIX } from "./prefix"
+import { attachSockets } from "./routes/attach"
+import { allowUpgrade, wantsUpgrade, type SocketData } from "./upgrade"
 import { acquirePidLock, type PidLock } from "./runtime"
 
 // One running daemon: pid lock, store (recovering what a killed predecessor
@@ -34,6 +39,8 @@ export type DaemonOptions = {
   dataDir?: string
   /** The clock of task timeouts and dispatch ticks (tests move it by hand). */
   taskClock?: Clock
+  /** Pool settings over the ones from config (tests: the claude binary, its environment, a clock). */
+  pool?: Partial<PoolOptions>
 }
 
 export type RunningDaemon = {
@@ -67,7 +74,7 @@ export function checkExposure(config: CcaConfig): string[] {
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const { config } = opts
   const log = opts.log ?? createLogger("daemon", { file: paths.daemonLogFile() })
-  const warnings = checkExposure(config)
+  const warnings = [...checkExposure(config), ...poolWarnings(config)]
   const cleanup: (() => unknown)[] = []
   const undo = async () => {
     for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch((e: unknown) => log.error("cleanup failed", e))
@@ -78,7 +85,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
     }
-    const keys = new KeyRing(config.daemon.api_keys, keysFile(), Date.now, 1000, (e) => log.warn(`keys file not reloaded: ${(e as Error).message}`))
+    // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written anywhere.
+    const agentKey = generateKey()
+    registerSecret(agentKey.key)
+    const keys = new KeyRing([...config.daemon.api_keys, agentKey.hash], keysFile(), Date.now, 1000, (e) => log.warn(`keys file not reloaded: ${(e as Error).message}`))
     if (config.daemon.require_auth && keys.size === 0) warnings.push("no API keys yet: every route but /api/v1/health answers 401 until you run `cca keys create`")
 
     const store: Store = await openStore({ postgresUrl: config.postgres.url || undefined, postgresPool: config.postgres.pool, dataDir: opts.dataDir ?? (config.postgres.data_dir || undefined) })
@@ -110,7 +120,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       requestTimeoutMs: config.acp.request_timeout_s * 1000,
       log,
     })
-    const orchestrator = new Orchestrator({ store, state, acp, owner: daemonId, log, taskTimeoutMs: config.tasks.timeout_s * 1000, maxAttempts: config.tasks.max_attempts, clock: opts.taskClock })
+    let httpUrl = ""
+    const pool = createPool(
+      poolOptions(config, {
+        owner: daemonId,
+        state,
+        agents: store.agents,
+        log,
+        link: () => ({ daemonUrl: httpUrl, acpUrl: acp.url, apiKey: agentKey.key }),
+        hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
+        ...opts.pool,
+      }),
+    )
+    cleanup.push(() => pool.close())
+    const orchestrator = new Orchestrator({
+      store,
+      state,
+      acp,
+      pool,
+      owner: daemonId,
+      log,
+      taskTimeoutMs: config.tasks.timeout_s * 1000,
+      maxAttempts: config.tasks.max_attempts,
+      maxDepth: config.tasks.max_depth,
+      maxAgents: config.agents.max_agents,
+      tokenBudget: config.learning.token_budget,
+      baselineMs: config.learning.baseline_s * 1000,
+      clock: opts.taskClock,
+    })
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
       onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
@@ -126,13 +163,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const acpBound = await acp.listen()
     cleanup.push(() => acp.stop())
 
-    let httpUrl = ""
     const ctx: DaemonContext = {
       version: VERSION,
       daemonId,
       pid: process.pid,
       startedAt: new Date(),
       orchestrator,
+      pool,
       store,
       state,
       acp,
@@ -156,15 +193,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       ]
     })
     const app = createApp({ config, keys, metrics, log, ctx })
-    const http = Bun.serve({
+    const sockets = attachSockets(pool)
+    const http = Bun.serve<SocketData>({
       hostname: config.daemon.bind,
       port: config.daemon.http_port,
       maxRequestBodySize: config.daemon.body_limit,
       idleTimeout: 60,
       fetch(request, server) {
         if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
-        return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
+        if (!wantsUpgrade(request)) return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
+        let upgraded = false
+        allowUpgrade(request, (data) => (upgraded = server.upgrade(request, { data })))
+        return Promise.resolve(app.handle(request, () => server.requestIP(request)?.address ?? "unknown")).then((r) => (upgraded ? undefined : r))
       },
+      websocket: sockets,
     })
     httpUrl = `http://${hostForUrl(config.daemon.bind)}:${http.port}`
     let httpOpen = true
@@ -181,6 +223,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         void http.stop(false) // stop accepting; requests in flight finish (not awaited: event streams never do)
         const { requeued } = await orchestrator.drain(config.daemon.shutdown_grace_s * 1000)
         if (requeued) log.info(`requeued ${requeued} running task(s) for the next daemon`)
+        await pool.close()
         void http.stop(true) // what is left (event streams)
         await acp.stop()
         await store.daemons.stopped(daemonId).catch(() => {})

@@ -165,8 +165,8 @@ export class Pool implements AgentPool {
     return slot.info()
   }
 
-  /** Resolves once every state write issued so far has landed (tests, shutdown). */
-  async flush(): Promise<void> {
+  async flush(id?: string): Promise<void> {
+    if (id !== undefined) return void (await (this.slots.get(id) ?? this.retired.get(id))?.writes)
     await Promise.all([...this.slots.values(), ...this.retired.values()].map((s) => s.writes))
   }
 

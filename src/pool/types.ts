@@ -146,6 +146,8 @@ export interface AgentPool {
   hook(id: string, payload: unknown): Promise<void>
   roles(): RoleHealth[]
   on<T extends PoolEventType>(type: T | "*", listener: PoolListener<T>): Unsubscribe
+  /** Resolves once the state writes issued so far (for one agent, or all) have landed in the state store and agents table. */
+  flush(id?: string): Promise<void>
   /** Stops every agent (SIGINT, then kill after the stop timeout). */
   close(): Promise<void>
 }

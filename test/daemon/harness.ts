@@ -37,7 +37,7 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
-  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: opts.pool })
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...opts.pool } })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }

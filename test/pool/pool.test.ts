@@ -1,10 +1,12 @@
-import { afterEach, expect, test } from "bun:test"
+import { afterEach, expect, test, setDefaultTimeout } from "bun:test"
 import { readlinkSync } from "node:fs"
 import { AgentBusyError, AgentStartError } from "../../src/agent/errors"
 import { CancelledError } from "../../src/errors"
 import { PoolFullError, TurnTimeoutError } from "../../src/pool/errors"
 import { within } from "../support/claude"
 import { cmdline, fakeClaude, nextEvent, poolSetup, processAlive, type PoolSetup } from "./support"
+
+setDefaultTimeout(120_000)
 
 // The pool with the real claude CLI against a scripted model.
 

@@ -1,9 +1,11 @@
-import { afterEach, expect, test } from "bun:test"
+import { afterEach, expect, test, setDefaultTimeout } from "bun:test"
 import { ManualClock } from "../../src/acp/clock"
 import { AgentCrashedError } from "../../src/agent/errors"
 import { RoleDegradedError } from "../../src/pool/errors"
 import { within } from "../support/claude"
 import { nextEvent, poolSetup, processAlive, type PoolSetup } from "./support"
+
+setDefaultTimeout(120_000)
 
 // Supervision with the real claude: a killed process is noticed at once, its
 // task reported, and the agent restarted after a backoff; repeated crashes

@@ -29,8 +29,15 @@ export function probes(ctx: DaemonContext, maxAgeMs = 1000): Probes {
 export async function healthReport(ctx: DaemonContext, p: Probes) {
   const [store, state] = [(await p.storeHealth.get()).value, ctx.state.health()]
   const acp = ctx.acp.url ? { state: "ok" as const, connections: ctx.acp.status().connections } : { state: "down" as const, connections: 0 }
-  const status: HealthState = store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" ? "degraded" : "ok"
-  return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp } }
+  const pool = poolCheck(ctx)
+  const status: HealthState = store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" || pool.state === "degraded" ? "degraded" : "ok"
+  return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp, pool } }
+}
+
+/** The agent pool: degraded while a role's circuit is open after repeated crashes. */
+function poolCheck(ctx: DaemonContext) {
+  const degraded = ctx.pool.roles().filter((r) => r.state === "degraded")
+  return { state: degraded.length ? ("degraded" as const) : ("ok" as const), ...ctx.pool.capacity(), degradedRoles: degraded.map((r) => ({ role: r.role, reason: r.reason, retryAt: r.retryAt })) }
 }
 
 /** The status; synchronous while the task counts are fresh (the hot path of a polled endpoint). */
@@ -41,7 +48,16 @@ export function statusReport(ctx: DaemonContext, p: Probes) {
 
 function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
   const agents = { total: 0, connected: 0, healthy: 0, busy: 0, idle: 0 }
+  for (const a of ctx.pool.list()) {
+    agents.total++
+    if (a.status === "restarting" || a.status === "stopping") continue
+    agents.healthy++
+    agents.connected++
+    if (a.status === "busy" || a.status === "waiting") agents.busy++
+    else if (a.status === "idle") agents.idle++
+  }
   for (const a of ctx.acp.agents()) {
+    if (ctx.pool.get(a.agentId)) continue
     agents.total++
     if (a.health === "healthy") agents.healthy++
     if (!a.connected) continue
@@ -53,6 +69,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     daemon: { id: ctx.daemonId, version: ctx.version, pid: ctx.pid, startedAt: p.startedAt, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), ...ctx.addresses() },
     tasks: { ...counts, inFlight: ctx.orchestrator.inFlight },
     agents,
+    pool: poolCheck(ctx),
     store: { engine: ctx.store.engine, location: ctx.store.location },
     state: ctx.state.health(),
     router: ctx.orchestrator.router.name,
