@@ -1,6 +1,6 @@
 import type { Queryable } from "../store/sql"
 import type { EncodedState } from "./features"
-import { BASELINE_MIN_SAMPLES, BASELINE_WINDOW, median, type Baseline } from "./reward"
+import { BASELINE_WINDOW } from "./reward"
 
 // Routing records in rl_experiences (migrations/0001_core.sql): one row per
 // decision (a task given to an agent), written when the task is claimed, and
@@ -84,17 +84,15 @@ export function experienceRepo(db: Queryable) {
       return rows.length > 0
     },
 
-    /** Median duration of the role's last completed attempts, or `fallbackMs` while there are too few. */
-    async baseline(role: string, fallbackMs: number): Promise<Baseline> {
+    /** Durations of the role's last completed attempts, newest first (at most BASELINE_WINDOW). */
+    async recentDurations(role: string): Promise<number[]> {
       const rows = await db.query<{ ms: number }>(
         `SELECT (outcome->>'durationMs')::float8 AS ms FROM rl_experiences
          WHERE action = $1 AND outcome->>'status' = 'completed' AND outcome->>'durationMs' IS NOT NULL
          ORDER BY id DESC LIMIT ${BASELINE_WINDOW}`,
         [role],
       )
-      const values = rows.map((r) => Number(r.ms)).filter(Number.isFinite)
-      if (values.length < BASELINE_MIN_SAMPLES) return { ms: fallbackMs, source: "default", samples: values.length }
-      return { ms: median(values), source: "median", samples: values.length }
+      return rows.map((r) => Number(r.ms)).filter(Number.isFinite)
     },
 
     async forTask(taskId: string): Promise<Experience[]> {

@@ -4,7 +4,7 @@ import { roleScores, type RoleScores } from "./classify"
 import type { Worker } from "./executor"
 import { experienceRepo, type ExperienceRepo } from "./experiences"
 import { actionIndex, encodeState, type EncodedState, type PoolView, type TaskView } from "./features"
-import { budgetTokens, reward, type AttemptEnd } from "./reward"
+import { BASELINE_WINDOW, baselineOf, budgetTokens, reward, type AttemptEnd, type Baseline } from "./reward"
 import type { Queryable } from "../store/sql"
 
 // Routing records: what the dispatcher saw when it gave a task to an agent
@@ -41,6 +41,12 @@ export function routingOf(task: Task): RoutingMeta {
 
 export class RoutingRecords {
   readonly repo: ExperienceRepo
+  /**
+   * Recent completed durations per role, newest first: read from the table
+   * once per role, then kept up to date here, so settling a record costs one
+   * statement. (Completions recorded by other daemons join after a restart.)
+   */
+  private readonly durations = new Map<string, Promise<number[]>>()
 
   constructor(private readonly o: RecordsOptions) {
     this.repo = experienceRepo(o.db)
@@ -95,13 +101,30 @@ export class RoutingRecords {
     }
   }
 
+  /** The role's baseline before this attempt; the attempt's duration then joins the role's history. */
+  private async baseline(role: string, durationMs: number | null | undefined): Promise<Baseline> {
+    let recent = this.durations.get(role)
+    if (!recent) {
+      recent = this.repo.recentDurations(role)
+      this.durations.set(role, recent)
+      recent.catch(() => this.durations.delete(role))
+    }
+    const list = await recent
+    const b = baselineOf(list, this.o.baselineMs)
+    if (typeof durationMs === "number" && Number.isFinite(durationMs)) {
+      list.unshift(durationMs)
+      if (list.length > BASELINE_WINDOW) list.length = BASELINE_WINDOW
+    }
+    return b
+  }
+
   /** Settle a decision with its reward; resolves with the reward (undefined if there was no record). */
   async settle(id: Promise<number | undefined> | undefined, role: string, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
     try {
       const expId = await id
       if (expId === undefined) return undefined
       const usage = { ...ZERO, ...r.usage }
-      const baseline = r.end === "completed" ? await this.repo.baseline(role, this.o.baselineMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }
+      const baseline = r.end === "completed" ? await this.baseline(role, r.durationMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }
       const score = reward({ end: r.end, usage, durationMs: r.durationMs ?? null, tokenBudget: this.o.tokenBudget, baseline })
       await this.repo.settle(expId, {
         reward: score.reward,

@@ -46,3 +46,10 @@ export function median(values: readonly number[]): number {
   const mid = s.length >> 1
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
+
+/** The duration baseline from a role's recent completed durations (newest first). */
+export function baselineOf(durations: readonly number[], fallbackMs: number): Baseline {
+  const recent = durations.slice(0, BASELINE_WINDOW)
+  if (recent.length < BASELINE_MIN_SAMPLES) return { ms: fallbackMs, source: "default", samples: recent.length }
+  return { ms: median(recent), source: "median", samples: recent.length }
+}

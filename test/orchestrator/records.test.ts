@@ -148,6 +148,16 @@ test("an attempt lost with its agent is settled -0.5 and not done; the retry on 
   await second.a.close()
 })
 
+test("a task whose agent dies on its last attempt fails, and that decision is done", async () => {
+  const w = await worker("last-1", "last-role", () => null)
+  const id = await create({ description: "one chance", role: "last-role", maxAttempts: 1 })
+  await seen(id, "accepted")
+  const failed = taskEvent(t, id, "failed")
+  await w.a.close()
+  expect((await failed).data.error).toMatchObject({ code: "attempts_exhausted", details: { lastError: { code: "agent_disconnected" } } })
+  expect(await experiences(id)).toMatchObject([{ reward: -0.5, done: true, outcome: { status: "failed", code: "agent_disconnected" } }])
+})
+
 test("the duration baseline is the role's median once it has five completions", async () => {
   const w = await worker("base-1", "base-role", () => null)
   const run = async (durationMs: number) => {

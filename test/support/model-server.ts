@@ -34,6 +34,8 @@ export type RecordedRequest = {
   reply?: Reply
   /** The client hung up before the answer was complete (an interrupt). */
   aborted?: boolean
+  /** For /v1/messages: ms from reading the request to handing back the answer (the scripted delay, mostly). */
+  modelMs?: number
 }
 
 export type ModelServer = {
@@ -98,6 +100,15 @@ export async function startModelServer(initial: Rule[] = []): Promise<ModelServe
   }
 
   async function messages(req: Request, rec: RecordedRequest): Promise<Response> {
+    const started = performance.now()
+    try {
+      return await answer(req, rec)
+    } finally {
+      rec.modelMs = performance.now() - started
+    }
+  }
+
+  async function answer(req: Request, rec: RecordedRequest): Promise<Response> {
     const c = readConversation(rec.body)
     rec.conversation = c
     const { reply, rule } = choose(c)
