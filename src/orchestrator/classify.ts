@@ -1,5 +1,6 @@
 // Which role a task is for, before any agent is chosen: the task's explicit
-// role; `coordinate` means the coordinator; otherwise the content decides,
+// role (with `coordinate`, that role's agent coordinates: a custom lead
+// role); `coordinate` alone means the coordinator; otherwise the content decides,
 // by keyword patterns per specialist role. A task that clearly spans two or
 // more specialities (two roles with strong evidence) goes to the coordinator
 // too, but only at the top of a delegation tree: a coordinator's subtask is
@@ -84,8 +85,8 @@ export type ClassifyInput = { description: string; prompt?: string | null; role?
 export function classify(t: ClassifyInput): RoleDecision {
   const text = t.prompt ? `${t.description}\n${t.prompt}` : t.description
   const scores = roleScores(text)
+  if (t.role) return { role: t.role, coordinate: t.coordinate === true || t.role === COORDINATOR, reason: "explicit", scores }
   if (t.coordinate) return { role: COORDINATOR, coordinate: true, reason: "coordinate", scores }
-  if (t.role) return { role: t.role, coordinate: t.role === COORDINATOR, reason: "explicit", scores }
   const ranked = SPECIALIST_ROLES.filter((r) => scores[r] > 0).sort((a, b) => scores[b] - scores[a])
   const top = ranked[0]
   if (!top) return { role: null, coordinate: false, reason: "none", scores }

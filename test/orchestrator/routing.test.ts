@@ -10,9 +10,11 @@ import type { Task } from "../../src/store/task-types"
 // decision's state is encoded, what an outcome is worth, and which agent the
 // heuristic router picks.
 
-test("an explicit role wins; coordinate means the coordinator", () => {
+test("an explicit role wins; coordinate alone means the coordinator", () => {
   expect(classify({ description: "fix the React login page", role: "qa" })).toMatchObject({ role: "qa", reason: "explicit", coordinate: false })
-  expect(classify({ description: "fix the React login page", role: "qa", coordinate: true })).toMatchObject({ role: "coordinator", reason: "coordinate", coordinate: true })
+  expect(classify({ description: "fix the React login page", coordinate: true })).toMatchObject({ role: "coordinator", reason: "coordinate", coordinate: true })
+  // a named role with coordinate: that role's agent coordinates (a custom lead role)
+  expect(classify({ description: "fix the React login page", role: "lead", coordinate: true })).toMatchObject({ role: "lead", reason: "explicit", coordinate: true })
   expect(classify({ description: "anything", role: "coordinator" })).toMatchObject({ role: "coordinator", coordinate: true })
 })
 
