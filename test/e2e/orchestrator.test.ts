@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { binary } from "../support/cli"
 import { CLAUDE, claudeEnv, SONNET, sonnetCost } from "../support/claude"
 import { startModelServer, type ModelServer, type RecordedRequest } from "../support/model-server"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
@@ -14,11 +16,13 @@ import { api, createKey, homeEnv, startDaemonProcess, waitForTaskEvent, type Dae
 let tmp: TmpDir
 let model: ModelServer
 let d: DaemonProcess
+let worker: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined
 let key: string
 const ids: Record<string, string> = {}
 
 const usage = { input: 1234, output: 56, cacheCreation: 789, cacheRead: 4321 }
 const childUsage = { input: 300, output: 20, cacheCreation: 0, cacheRead: 1000 }
+const workerUsage = { input: 777, output: 33, cacheCreation: 111, cacheRead: 2222 }
 const backend = "# Role: backend"
 const coordinator = "# Role: coordinator"
 const delegate = "mcp__cca__cca_delegate"
@@ -36,6 +40,8 @@ beforeAll(async () => {
     // a cancel: the turn would take minutes
     { match: { system: "# Role: qa", lastUserText: "e2e: endless report" }, reply: { content: "never", delayMs: 120_000 } },
     { match: { system: "# Role: qa", lastUserText: "e2e: quick check" }, reply: { content: "all green" } },
+    // the remote worker's agent
+    { match: { system: "# Role: security", lastUserText: "e2e: audit the login flow" }, reply: { content: "no findings", usage: workerUsage } },
   ])
   tmp = await tmpdir({ prefix: "cca-e2e-orch-" })
   const env = homeEnv(tmp.path, {
@@ -50,6 +56,10 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  if (worker && worker.exitCode === null) {
+    worker.kill("SIGTERM")
+    if ((await Promise.race([worker.exited, Bun.sleep(20_000).then(() => null)])) === null) worker.kill("SIGKILL")
+  }
   if (d && d.proc.exitCode === null) {
     d.proc.kill("SIGTERM")
     const code = await Promise.race([d.exited, Bun.sleep(20_000).then(() => null)])
@@ -183,4 +193,50 @@ test("cancel interrupts a long task and the agent is free for the next one", asy
   await until(next, "completed")
   expect(await task(next)).toMatchObject({ status: "completed", agentId: ids.qa, result: "all green" })
   expect(await task(id)).toMatchObject({ status: "cancelled", result: null, error: { code: "cancelled", message: "not needed" } })
+}, 120_000)
+
+test("a remote worker process (`cca worker`, the compiled binary) takes a task routed to its role", async () => {
+  // Another machine, as far as the worker knows: its own HOME, config and agents; only the daemon's ACP URL and a key.
+  const home = homeEnv(join(tmp.path, "worker-home"), {
+    ...claudeEnv(model),
+    CCA_API_KEY: key,
+    CCA__AGENTS__CLAUDE_PATH: CLAUDE,
+    CCA__AGENTS__MODEL: SONNET,
+    CCA__AGENTS__WORKSPACE: tmp.path,
+  })
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries({ ...process.env, ...home })) if (v !== undefined) env[k] = v
+  worker = Bun.spawn([binary("cca"), "worker", "--daemon", d.ready.acp, "--role", "security", "--id-prefix", "remote-sec"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  let stderr = ""
+  void (async () => {
+    for await (const chunk of worker!.stderr) stderr += new TextDecoder().decode(chunk)
+  })()
+  const reader = worker.stdout.getReader()
+  let out = ""
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`cca worker exited before it was ready (${await worker.exited}): ${stderr}`)
+    out += new TextDecoder().decode(value)
+  }
+  const ready = JSON.parse(out.slice(0, out.indexOf("\n")))
+  expect(ready).toMatchObject({ ready: true, role: "security", agents: ["remote-sec-1"] })
+  const listed = (await call("GET", "/api/v1/agents?role=security")).body.items
+  expect(listed).toMatchObject([{ id: "remote-sec-1", kind: "remote", status: "idle" }])
+
+  const id = await create({ description: "e2e: audit the login flow", role: "security" })
+  await until(id, "completed")
+  const t = await task(id)
+  expect(t).toMatchObject({
+    status: "completed",
+    agentId: "remote-sec-1",
+    result: "no findings",
+    usage: { inputTokens: workerUsage.input, outputTokens: workerUsage.output, cacheCreationTokens: workerUsage.cacheCreation, cacheReadTokens: workerUsage.cacheRead },
+  })
+  expect(t.costUsd).toBeCloseTo(sonnetCost(workerUsage), 9)
+  expect(t.sessionId).toMatch(/^[0-9a-f-]{36}$/)
+  const trail = await events(id)
+  expect(trail.map((e) => e.type)).toEqual(["created", "claimed", "accepted", "completed"])
+  expect(trail[2]!.data).toMatchObject({ agentId: "remote-sec-1", executor: "remote" })
+  // the daemon started no security agent of its own for it
+  expect((await call("GET", "/api/v1/agents")).body.items.filter((a: any) => a.role === "security").map((a: any) => a.kind)).toEqual(["remote"])
 }, 120_000)
