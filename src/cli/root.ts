@@ -53,6 +53,7 @@ const root = defineCommand({
     status: lazy(() => import("./status")),
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
+    worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),
   },
