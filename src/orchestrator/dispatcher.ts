@@ -141,8 +141,8 @@ export class Dispatcher {
       this.reserved.delete(agent.id) // another daemon took it, or it was cancelled meanwhile
       return false
     }
-    const experience = this.o.records.record(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
-    const entry = this.o.track(claimed.task, agent.id, executor, experience)
+    const decision = this.o.records.decision(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
+    const entry = this.o.track(claimed.task, agent.id, executor, decision)
     await this.o.publish(claimed.event, claimed.task)
     void this.offer(claimed.task, entry)
     return true

@@ -3,9 +3,10 @@ import type { EncodedState } from "./features"
 import { BASELINE_WINDOW } from "./reward"
 
 // Routing records in rl_experiences (migrations/0001_core.sql): one row per
-// decision (a task given to an agent), written when the task is claimed, and
-// settled with its reward, next state and outcome when that attempt ends.
-// The learned router (src/rl, later) trains on these rows.
+// decision (a task given to an agent), written once that attempt has ended,
+// with its reward, next state and outcome: one statement per decision, off
+// the path from submit to agent. The learned router (src/rl, later) trains on
+// these rows.
 
 export type Decision = {
   taskId: string
@@ -65,23 +66,14 @@ function toExperience(r: Row): Experience {
 
 export function experienceRepo(db: Queryable) {
   return {
-    async record(d: Decision): Promise<number> {
+    /** Write a settled decision: what was decided, and how it turned out. Resolves with the row id. */
+    async record(d: Decision, s: Settlement): Promise<number> {
       const [row] = await db.query<{ id: number }>(
-        `INSERT INTO rl_experiences (task_id, algorithm, state, action, action_index, log_prob, value, done, metadata)
-         VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6, $7, false, $8::jsonb) RETURNING id`,
-        [d.taskId, d.algorithm, d.state, d.action, d.actionIndex, d.logProb ?? null, d.value ?? null, d.metadata],
+        `INSERT INTO rl_experiences (task_id, algorithm, state, action, action_index, log_prob, value, reward, next_state, done, outcome, metadata, rewarded_at)
+         VALUES ($1::uuid, $2, $3::jsonb, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12::jsonb, now()) RETURNING id`,
+        [d.taskId, d.algorithm, d.state, d.action, d.actionIndex, d.logProb ?? null, d.value ?? null, s.reward, s.nextState, s.done, s.outcome, d.metadata],
       )
       return Number(row!.id)
-    },
-
-    /** Give a decision its outcome; a decision is settled once (later calls change nothing). */
-    async settle(id: number, s: Settlement): Promise<boolean> {
-      const rows = await db.query(
-        `UPDATE rl_experiences SET reward = $2, next_state = $3::jsonb, done = $4, outcome = $5::jsonb, rewarded_at = now()
-         WHERE id = $1 AND reward IS NULL RETURNING id`,
-        [id, s.reward, s.nextState, s.done, s.outcome],
-      )
-      return rows.length > 0
     },
 
     /** Durations of the role's last completed attempts, newest first (at most BASELINE_WINDOW). */

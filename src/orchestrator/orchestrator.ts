@@ -11,6 +11,7 @@ import { Dispatcher } from "./dispatcher"
 import { TaskEventBus, eventJson } from "./events"
 import type { Executor, Outcome, Progress, TaskSink, Worker } from "./executor"
 import { LocalExecutor } from "./local"
+import type { Decision } from "./experiences"
 import { RoutingRecords, type AttemptResult } from "./records"
 import { RemoteExecutor, type AcpPort } from "./remote"
 import { HeuristicRouter, type Router } from "./router"
@@ -72,7 +73,8 @@ export type Running = {
   /** Resolves once the `accepted` event is out, so a result never overtakes it. */
   ready: Promise<void>
   markReady: () => void
-  experience: Promise<number | undefined> | undefined
+  /** The routing decision that gave it this agent (recorded with its reward when the attempt ends). */
+  decision: Decision | undefined
 }
 
 const isFinal = (t: Task) => FINAL_STATUSES.includes(t.status)
@@ -203,11 +205,11 @@ export class Orchestrator implements TaskSink {
   }
 
   /** Remember a running task of this daemon and arm its timeout. */
-  track(task: Task, agentId: string, executor: Executor, experience?: Promise<number | undefined>, accepted = false): Running {
+  track(task: Task, agentId: string, executor: Executor, decision?: Decision, accepted = false): Running {
     this.forget(task.id)
     let markReady!: () => void
     const ready = new Promise<void>((r) => (markReady = r))
-    const entry: Running = { task, agentId, executor, attempt: task.attempts, timer: null, accepted, ready, markReady, experience }
+    const entry: Running = { task, agentId, executor, attempt: task.attempts, timer: null, accepted, ready, markReady, decision }
     if (accepted) markReady()
     const timeoutMs = task.timeoutMs ?? this.opts.taskTimeoutMs
     if (timeoutMs > 0) entry.timer = this.clock.setTimeout(() => void this.timeout(task.id, entry, timeoutMs), timeoutMs)
@@ -335,12 +337,11 @@ export class Orchestrator implements TaskSink {
 
   /** Settle the routing record of an attempt with its reward. */
   private async settle(entry: Running, r: AttemptResult): Promise<void> {
-    if (!entry.experience) return
-    const workers = this.workers()
-    const next = this.records.state(entry.task, this.records.poolView(workers, this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
-    const agentRole = workers.find((w) => w.id === entry.agentId)?.role ?? entry.task.role ?? "other"
-    const rewarded = await this.records.settle(entry.experience, agentRole, r, next)
-    if (rewarded !== undefined) this.router.observe?.({ taskId: entry.task.id, agentId: entry.agentId, role: agentRole, reward: rewarded, done: r.end !== "requeued" })
+    const d = entry.decision
+    if (!d) return
+    const next = this.records.state(entry.task, this.records.poolView(this.workers(), this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
+    const rewarded = await this.records.settle(d, r, next)
+    if (rewarded !== undefined) this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward: rewarded, done: r.end !== "requeued" })
   }
 
   private async aggregateFor(task: Task, outcome: Outcome) {

@@ -2,15 +2,17 @@ import type { Logger } from "../log"
 import type { Task, Usage } from "../store/task-types"
 import { roleScores, type RoleScores } from "./classify"
 import type { Worker } from "./executor"
-import { experienceRepo, type ExperienceRepo } from "./experiences"
+import { experienceRepo, type Decision, type ExperienceRepo } from "./experiences"
 import { actionIndex, encodeState, type EncodedState, type PoolView, type TaskView } from "./features"
 import { BASELINE_WINDOW, baselineOf, budgetTokens, reward, type AttemptEnd, type Baseline } from "./reward"
 import type { Queryable } from "../store/sql"
 
 // Routing records: what the dispatcher saw when it gave a task to an agent
 // (the encoded state), what it did (the role, the agent), and, once that
-// attempt ended, the reward and the state after. Writing a record never
-// blocks or fails a task: errors are logged and the task goes on.
+// attempt ended, the reward and the state after, written as one row. Writing
+// a record never blocks or fails a task: errors are logged and the task goes
+// on. A decision whose attempt never ends here (this daemon dies) is not
+// recorded: there is no outcome to learn from.
 
 export type RecordsOptions = {
   db: Queryable
@@ -82,22 +84,17 @@ export class RoutingRecords {
     return encodeState(this.taskView(task, attempt), pool)
   }
 
-  /** Record a decision; resolves with its row id (undefined if it could not be written). */
-  async record(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number; spawned?: boolean } = {}): Promise<number | undefined> {
-    try {
-      return await this.repo.record({
-        taskId: task.id,
-        algorithm,
-        state,
-        action: agent.role,
-        actionIndex: actionIndex(agent.role),
-        logProb: extra.logProb,
-        value: extra.value,
-        metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason, spawned: extra.spawned ?? false },
-      })
-    } catch (e) {
-      this.o.log.warn(`routing record of task ${task.id} not written: ${(e as Error).message}`)
-      return undefined
+  /** A decision as it will be recorded (nothing is written until its attempt ends). */
+  decision(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number; spawned?: boolean } = {}): Decision {
+    return {
+      taskId: task.id,
+      algorithm,
+      state,
+      action: agent.role,
+      actionIndex: actionIndex(agent.role),
+      logProb: extra.logProb,
+      value: extra.value,
+      metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason, spawned: extra.spawned ?? false },
     }
   }
 
@@ -118,15 +115,13 @@ export class RoutingRecords {
     return b
   }
 
-  /** Settle a decision with its reward; resolves with the reward (undefined if there was no record). */
-  async settle(id: Promise<number | undefined> | undefined, role: string, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
+  /** Record a decision with its reward; resolves with the reward (undefined if the row could not be written). */
+  async settle(d: Decision, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
     try {
-      const expId = await id
-      if (expId === undefined) return undefined
       const usage = { ...ZERO, ...r.usage }
-      const baseline = r.end === "completed" ? await this.baseline(role, r.durationMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }
+      const baseline = r.end === "completed" ? await this.baseline(d.action, r.durationMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }
       const score = reward({ end: r.end, usage, durationMs: r.durationMs ?? null, tokenBudget: this.o.tokenBudget, baseline })
-      await this.repo.settle(expId, {
+      await this.repo.record(d, {
         reward: score.reward,
         nextState: next,
         done: r.end !== "requeued",
@@ -146,7 +141,7 @@ export class RoutingRecords {
       })
       return score.reward
     } catch (e) {
-      this.o.log.warn(`routing record not settled: ${(e as Error).message}`)
+      this.o.log.warn(`routing record of task ${d.taskId} not written: ${(e as Error).message}`)
       return undefined
     }
   }

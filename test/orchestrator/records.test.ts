@@ -82,18 +82,18 @@ test("each decision is an rl_experiences row: the state it saw, the role and age
   const w = await worker("rec-1", "rec-role", () => null)
   const id = await create({ description: "record me", role: "rec-role", priority: 5 })
   await seen(id, "accepted")
-  const [open] = await experiences(id)
-  expect(open).toMatchObject({ algorithm: "heuristic", action: "rec-role", actionIndex: 5, reward: null, done: false, nextState: null })
-  expect(open!.metadata).toMatchObject({ agentId: "rec-1", executor: "remote", attempt: 1, routing: "explicit" })
-  expect(open!.state.features).toHaveLength(FEATURE_NAMES.length)
-  expect(open!.state.task).toMatchObject({ role: "rec-role", priority: 5, attempt: 0, depth: 0, coordinate: false })
-  expect(open!.state.pool.agents).toBeGreaterThanOrEqual(1)
-
+  expect(await experiences(id)).toEqual([]) // written once the attempt has ended
   const done = taskEvent(t, id, "completed")
   await w.a.result({ taskId: id, status: "completed", output: "ok", tokens: { input: 400, output: 100 }, data: { usage: { cacheCreationTokens: 300, cacheReadTokens: 90_000 } }, costUsd: 0.02, durationMs: 900 })
   await done
   expect(await task(id)).toMatchObject({ usage: { inputTokens: 400, outputTokens: 100, cacheCreationTokens: 300, cacheReadTokens: 90_000 }, costUsd: 0.02, durationMs: 900 })
   const [settled] = await experiences(id)
+  expect(settled).toMatchObject({ algorithm: "heuristic", action: "rec-role", actionIndex: 5 })
+  expect(settled!.metadata).toMatchObject({ agentId: "rec-1", executor: "remote", attempt: 1, routing: "explicit", spawned: false })
+  expect(settled!.state.features).toHaveLength(FEATURE_NAMES.length)
+  expect(settled!.state.task).toMatchObject({ role: "rec-role", priority: 5, attempt: 0, depth: 0, coordinate: false })
+  expect(settled!.state.pool.agents).toBeGreaterThanOrEqual(1)
+  expect(settled!.rewardedAt).toBeInstanceOf(Date)
   // +1 success, +0.2: 800 budget tokens <= 1000 (cache reads do not count), +0.1: 900 ms < the 60 s default baseline
   expect(settled).toMatchObject({ reward: 1.3, done: true })
   expect(settled!.outcome).toMatchObject({ status: "completed", budgetTokens: 800, tokenBudget: 1000, underBudget: true, durationMs: 900, baselineMs: 60_000, baselineSource: "default", faster: true })
