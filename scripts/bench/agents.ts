@@ -4,7 +4,9 @@
 //   and a warm turn, next to a bare `claude -p` round trip against the same
 //   server (the floor: one process start plus one model call);
 // - memory: resident set of each agent's claude process tree after a turn,
-//   and what the driver adds to this process per agent.
+//   and what the driver adds to this process per agent;
+// - orchestration (scripts/bench/_agents-orchestrator.ts): a task through the
+//   daemon on a warm agent next to a direct send, and 10 agents at once.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -13,6 +15,7 @@ import { isTerminalAgent, type Agent, type AgentOptions } from "../../src/agent/
 import { CLAUDE, claudeEnv, SONNET } from "../../test/support/claude"
 import { startHookServer } from "../../test/support/hook-server"
 import { startModelServer } from "../../test/support/model-server"
+import { benchOrchestrator } from "./_agents-orchestrator"
 import { printTable, stats } from "./_lib"
 
 const runs = Number(process.argv[2] ?? 15)
@@ -114,3 +117,5 @@ await Promise.all(agents.map((a) => a.stop()))
 await hooks.close()
 await model.close()
 rmSync(root, { recursive: true, force: true })
+
+await benchOrchestrator({ runs: Math.max(runs * 2, 30), agents: 10 })

@@ -30,11 +30,24 @@ export class Dispatcher {
   private readonly fresh = new Set<string>()
   private running = false
   private again = false
+  /**
+   * Whether pending tasks may be waiting: set by new or requeued tasks (also
+   * other daemons', through the event bus) and by the tick; cleared by a round
+   * that saw every pending task (an unfiltered read, while the pool has room)
+   * and left none waiting. A round with no backlog reads nothing, so an agent
+   * finishing with an empty queue costs no query.
+   */
+  private backlog = true
 
   constructor(
     private readonly o: Orchestrator,
     private readonly opts: DispatcherOptions,
   ) {}
+
+  /** New or requeued tasks may be pending. */
+  noteWork(): void {
+    this.backlog = true
+  }
 
   /** Look for work. Calls made while a round runs fold into one more round. */
   async dispatch(): Promise<void> {
@@ -67,7 +80,8 @@ export class Dispatcher {
     const isIdle = (w: Worker) => w.live && w.idle && !busy.has(w.id) && !this.reserved.has(w.id) && (this.cooldown.get(w.id) ?? 0) <= now
     let idle = workers.filter(isIdle)
     const room = this.o.local?.canSpawn() ?? false
-    if (idle.length === 0 && !room) return
+    if ((idle.length === 0 && !room) || !this.backlog) return
+    this.backlog = false // a task created while this round reads sets it again
     const live = new Set(workers.filter((w) => w.live).map((w) => w.role))
     const limit = idle.length * 2 + 8
     const tasks = await this.claimable(room, idle, live, limit)
@@ -91,6 +105,8 @@ export class Dispatcher {
       if (route.kind === "spawn") this.spawn(route.role)
       else if (route.kind === "assign" && (await this.assign(task, route, state))) assigned++
     }
+    // A filtered read (only the roles idle agents have) cannot tell what else waits.
+    if (!room || assigned < tasks.length || tasks.length === limit) this.backlog = true
     if (tasks.length === limit && assigned > 0) this.again = true
   }
 

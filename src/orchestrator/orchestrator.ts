@@ -118,7 +118,12 @@ export class Orchestrator implements TaskSink {
 
   async start(): Promise<void> {
     await this.bus.start()
-    this.ticker = this.clock.setInterval(() => void this.dispatch(), this.opts.tickMs ?? 2000)
+    // Tasks created or requeued anywhere (other daemons too, on Redis) may be waiting for an agent here.
+    this.bus.on("*", (e) => (e.type === "created" || e.type === "requeued") && this.dispatcher.noteWork())
+    this.ticker = this.clock.setInterval(() => {
+      this.dispatcher.noteWork() // backoffs that ran out, tasks seen by no event
+      void this.dispatch()
+    }, this.opts.tickMs ?? 2000)
   }
 
   /** Tasks this daemon has handed to agents and not seen finish. */
@@ -143,6 +148,7 @@ export class Orchestrator implements TaskSink {
       metadata: { ...input.metadata, routing: { role: decision.role, reason: decision.reason, scores: decision.scores } },
     })
     if (parent) this.parents.add(parent.id)
+    this.dispatcher.noteWork()
     await this.publish(t.event, t.task)
     void this.dispatch()
     return t.task
@@ -263,6 +269,7 @@ export class Orchestrator implements TaskSink {
       attempt = task.attempts
     }
     const t = await this.store.tasks.requeue(taskId, { reason, attempt, delayMs })
+    if (t) this.dispatcher.noteWork()
     const mine = this.running.get(taskId)?.agentId === agentId ? this.forget(taskId) : undefined
     ;(mine?.executor ?? this.executorOf(agentId) ?? this.remote).release(agentId, taskId)
     if (!t) return undefined
@@ -311,8 +318,11 @@ export class Orchestrator implements TaskSink {
       await this.publish(t.event, t.task)
       await this.ended(t.task)
     }
-    this.agentState(agentId, "idle", null)
-    void this.store.agents.markState(agentId, "idle", { currentTaskId: null }).catch(() => {})
+    if (!entry || entry.executor.kind === "remote") {
+      // A remote agent's mirror; the pool keeps its own agents' state.
+      this.agentState(agentId, "idle", null)
+      void this.store.agents.markState(agentId, "idle", { currentTaskId: null }).catch(() => {})
+    }
     setTimeout(() => void this.dispatch(), 0) // after the executor untracked the task, so the agent counts as idle
   }
 
