@@ -5,6 +5,8 @@
 //   server (the floor: one process start plus one model call);
 // - memory: resident set of each agent's claude process tree after a turn,
 //   and what the driver adds to this process per agent;
+// - the pool (scripts/bench/_agents-pool.ts): spawn-to-ready through pool.spawn
+//   and POST /api/v1/agents next to the bare driver, stop, crash detection;
 // - orchestration (scripts/bench/_agents-orchestrator.ts): a task through the
 //   daemon on a warm agent next to a direct send, and 10 agents at once.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
@@ -16,6 +18,7 @@ import { CLAUDE, claudeEnv, SONNET } from "../../test/support/claude"
 import { startHookServer } from "../../test/support/hook-server"
 import { startModelServer } from "../../test/support/model-server"
 import { benchOrchestrator } from "./_agents-orchestrator"
+import { benchPool } from "./_agents-pool"
 import { printTable, stats } from "./_lib"
 
 const runs = Number(process.argv[2] ?? 15)
@@ -118,4 +121,5 @@ await hooks.close()
 await model.close()
 rmSync(root, { recursive: true, force: true })
 
+await benchPool({ runs })
 await benchOrchestrator({ runs: Math.max(runs * 2, 30), agents: 10 })
