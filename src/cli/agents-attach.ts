@@ -33,7 +33,14 @@ function attachTerminal(url: string, apiKey: string | undefined, agentId: string
       reason = "detached; the agent keeps running"
       ws.close(1000, "detached")
     }
+    // A signal to this process ends the session the same way as a detach, so the terminal is restored.
+    const onSignal = () => {
+      reason = "interrupted"
+      ws.close(1000, "client interrupted")
+    }
     const restore = () => {
+      process.off("SIGTERM", onSignal)
+      process.off("SIGHUP", onSignal)
       stdin.off("data", input)
       stdout.off("resize", size)
       if (raw) stdin.setRawMode(false)
@@ -45,6 +52,8 @@ function attachTerminal(url: string, apiKey: string | undefined, agentId: string
       if (raw) stdin.setRawMode(true)
       stdin.on("data", input)
       stdin.resume()
+      process.on("SIGTERM", onSignal)
+      process.on("SIGHUP", onSignal)
       stdout.on("resize", size)
       size()
     }
@@ -54,7 +63,12 @@ function attachTerminal(url: string, apiKey: string | undefined, agentId: string
         void out.flush()
         return
       }
-      const m = JSON.parse(ev.data) as { type: string; crashed?: boolean; code?: number | null; signal?: string | null; message?: string }
+      let m: { type: string; crashed?: boolean; code?: number | null; signal?: string | null; message?: string }
+      try {
+        m = JSON.parse(ev.data)
+      } catch {
+        return // not ours to act on; the terminal stays usable
+      }
       if (m.type === "exit") say(m.crashed ? `claude ${m.signal ? `was killed by ${m.signal}` : `exited with code ${m.code}`}; the pool restarts it` : "claude exited")
       else if (m.type === "restarted") say("the agent restarted")
       else if (m.type === "stopped") reason = "the agent was stopped"

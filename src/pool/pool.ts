@@ -2,17 +2,18 @@ import { join } from "node:path"
 import { systemClock, type Clock, type Timer } from "../acp/clock"
 import { createAgent } from "../agent/agent"
 import { AgentBusyError, AgentStartError, AgentStoppedError } from "../agent/errors"
-import { selfCommand } from "../agent/mcp-config"
 import { checkRoleName, listRoles, loadRole } from "../agent/roles"
-import { isTerminalAgent, type Agent, type AgentEvent, type McpServerSpec, type TurnResult } from "../agent/types"
+import { isTerminalAgent, type Agent, type AgentEvent, type TurnResult } from "../agent/types"
 import { prepareWorkdir } from "../agent/workdir"
 import { CancelledError, ConflictError, isAppError, NotFoundError, UsageError, ValidationError } from "../errors"
 import { createLogger, type Logger } from "../log"
 import { RoleCircuits, restartDelay } from "./circuit"
-import { PoolFullError, RoleDegradedError, TurnTimeoutError } from "./errors"
+import { PoolFullError, RoleDegradedError } from "./errors"
+import { agentOptions, withLastOutput } from "./launch"
 import type { PoolOptions } from "./options"
 import { persist, removeState, startHeartbeats } from "./persist"
 import { Slot } from "./slot"
+import { settleTurn } from "./turn"
 import type { AgentPool, AttachViewer, PoolAgent, PoolAttachment, PoolEvent, PoolEventType, PoolListener, RoleHealth, RunRequest, SpawnRequest, Unsubscribe } from "./types"
 
 // The pool: spawns agents, supervises them (a crash is the child's exit;
@@ -203,7 +204,7 @@ export class Pool implements AgentPool {
     slot.log.add("prompt", req.prompt, taskId)
     this.announce(slot)
     try {
-      return await this.settle(slot, agent, done, req.timeoutMs, signal)
+      return await settleTurn({ slot, agent, done, timeoutMs: req.timeoutMs, signal, clock: this.clock, graceMs: CUT_GRACE_MS })
     } finally {
       if (slot.agent === agent && slot.running) {
         slot.running = false
@@ -212,40 +213,6 @@ export class Pool implements AgentPool {
         this.announce(slot)
       }
     }
-  }
-
-  /** The turn's result, or the reason it was cut short (timeout, cancel, stop), interrupting it first. */
-  private settle(slot: Slot, agent: Agent, done: Promise<TurnResult>, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<TurnResult> {
-    return new Promise<TurnResult>((resolve, reject) => {
-      let settled = false
-      let reason: ((result?: TurnResult) => Error) | undefined
-      let timer: Timer | null = null
-      let grace: Timer | null = null
-      const finish = (fn: () => void) => {
-        if (settled) return
-        settled = true
-        timer?.cancel()
-        grace?.cancel()
-        signal?.removeEventListener("abort", onAbort)
-        fn()
-      }
-      const cut = (make: (result?: TurnResult) => Error) => {
-        if (settled || reason) return
-        reason = make
-        slot.log.add("error", make().message, slot.taskId)
-        if (!slot.stopping) void agent.interrupt().catch(() => {})
-        grace = this.clock.setTimeout(() => finish(() => reject(make())), CUT_GRACE_MS)
-      }
-      const onAbort = () => cut((result) => new CancelledError(`the run on agent ${slot.id} was cancelled`, { hint: "the turn was interrupted", details: result && { result } }))
-      slot.cut = cut
-      done.then(
-        (r) => finish(() => (reason ? reject(reason(r)) : resolve(r))),
-        (e: unknown) => finish(() => reject(reason?.() ?? e)),
-      )
-      const seconds = Math.round((timeoutMs ?? 0) / 1000)
-      if (timeoutMs && timeoutMs > 0) timer = this.clock.setTimeout(() => cut((result) => new TurnTimeoutError(`agent ${slot.id} did not finish within ${seconds} s`, { hint: "the turn was interrupted; give the task more time", details: result && { result } })), timeoutMs)
-      signal?.addEventListener("abort", onAbort, { once: true })
-    })
   }
 
   // ---- pty ----
@@ -286,34 +253,7 @@ export class Pool implements AgentPool {
   // ---- supervision ----
 
   private async launch(slot: Slot): Promise<void> {
-    const link = this.o.link?.()
-    const env: Record<string, string> = { ...this.o.env }
-    if (link?.daemonUrl) env.CCA_DAEMON_URL = link.daemonUrl
-    if (link?.acpUrl) env.CCA_ACP_URL = link.acpUrl
-    if (link?.apiKey) env.CCA_API_KEY = link.apiKey
-    const mcpServers: Record<string, McpServerSpec> = {}
-    if (this.o.mcpCommand !== null) {
-      const [command, ...rest] = this.o.mcpCommand ?? selfCommand()
-      mcpServers.cca = { command: command!, args: [...rest, "mcp", "--agent", slot.id, "--role", slot.role] }
-    }
-    const agent = await createAgent({
-      id: slot.id,
-      role: slot.role,
-      driver: slot.driver,
-      cwd: slot.cwd,
-      stateDir: slot.stateDir,
-      claudePath: this.o.claudePath,
-      model: this.o.model,
-      appendSystemPrompt: slot.rolePrompt,
-      permissions: this.o.permissions,
-      mcpServers,
-      env,
-      hooks: slot.driver === "pty" ? { url: this.o.hookUrl!(slot.id), token: link?.apiKey } : undefined,
-      terminal: { ...slot.size, bufferSize: this.o.terminalBufferBytes },
-      readyTimeoutMs: this.o.readyTimeoutMs,
-      stopTimeoutMs: this.o.stopTimeoutMs,
-      warn: (m) => this.log.warn(m),
-    })
+    const agent = await createAgent(agentOptions(this.o, slot, (m) => this.log.warn(m)))
     slot.off?.()
     slot.agent = agent
     slot.agentTurn = slot.agentWaiting = false
@@ -454,13 +394,4 @@ export class Pool implements AgentPool {
       this.retired.delete(key)
     }
   }
-}
-
-/** A failed start names what the agent printed last in its message too, so a person sees it without asking for details. */
-function withLastOutput(e: unknown): unknown {
-  if (!(e instanceof AgentStartError)) return e
-  const details = (e.details ?? {}) as { lastOutput?: string }
-  const tail = details.lastOutput?.trim().split("\n").slice(-5).join(" | ").slice(-400)
-  if (!tail) return e
-  return new AgentStartError(`${e.message}; its last output: ${tail}`, { hint: e.hint, details: e.details, cause: e })
 }
