@@ -85,11 +85,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
     }
-    // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written anywhere.
+    // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written
+    // anywhere. It is the ring's one key when no user key exists yet.
     const agentKey = generateKey()
     registerSecret(agentKey.key)
     const keys = new KeyRing([...config.daemon.api_keys, agentKey.hash], keysFile(), Date.now, 1000, (e) => log.warn(`keys file not reloaded: ${(e as Error).message}`))
-    if (config.daemon.require_auth && keys.size === 0) warnings.push("no API keys yet: every route but /api/v1/health answers 401 until you run `cca keys create`")
+    if (config.daemon.require_auth && keys.size === 1) warnings.push("no API keys yet: every route but /api/v1/health answers 401 until you run `cca keys create`")
 
     const store: Store = await openStore({ postgresUrl: config.postgres.url || undefined, postgresPool: config.postgres.pool, dataDir: opts.dataDir ?? (config.postgres.data_dir || undefined) })
     cleanup.push(() => store.close())
