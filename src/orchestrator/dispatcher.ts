@@ -1,4 +1,5 @@
 import { toTask, type Task } from "../store/task-types"
+import { Backlog } from "./backlog"
 import { ACTION_ROLES, type EncodedState } from "./features"
 import type { Worker } from "./executor"
 import type { Orchestrator, Running } from "./orchestrator"
@@ -30,14 +31,7 @@ export class Dispatcher {
   private readonly fresh = new Set<string>()
   private running = false
   private again = false
-  /**
-   * Whether pending tasks may be waiting: set by new or requeued tasks (also
-   * other daemons', through the event bus) and by the tick; cleared by a round
-   * that saw every pending task (an unfiltered read, while the pool has room)
-   * and left none waiting. A round with no backlog reads nothing, so an agent
-   * finishing with an empty queue costs no query.
-   */
-  private backlog = true
+  private readonly backlog = new Backlog()
 
   constructor(
     private readonly o: Orchestrator,
@@ -46,7 +40,7 @@ export class Dispatcher {
 
   /** New or requeued tasks may be pending. */
   noteWork(): void {
-    this.backlog = true
+    this.backlog.note()
   }
 
   /** Look for work. Calls made while a round runs fold into one more round. */
@@ -80,11 +74,12 @@ export class Dispatcher {
     const isIdle = (w: Worker) => w.live && w.idle && !busy.has(w.id) && !this.reserved.has(w.id) && (this.cooldown.get(w.id) ?? 0) <= now
     let idle = workers.filter(isIdle)
     const room = this.o.local?.canSpawn() ?? false
-    if ((idle.length === 0 && !room) || !this.backlog) return
-    this.backlog = false // a task created while this round reads sets it again
+    const idleRoles = new Set(idle.map((w) => w.role))
+    if ((idle.length === 0 && !room) || this.backlog.isClear(room, idleRoles)) return
+    const mark = this.backlog.mark()
     const live = new Set(workers.filter((w) => w.live).map((w) => w.role))
     const limit = idle.length * 2 + 8
-    const tasks = await this.claimable(room, idle, live, limit)
+    const tasks = await this.claimable(room, [...idleRoles], live, limit)
     const owed = new Map(this.spawning)
     const base = this.o.records.poolView(workers, new Set([...busy, ...this.reserved]), room, tasks.length)
     let assigned = 0
@@ -105,8 +100,7 @@ export class Dispatcher {
       if (route.kind === "spawn") this.spawn(route.role)
       else if (route.kind === "assign" && (await this.assign(task, route, state))) assigned++
     }
-    // A filtered read (only the roles idle agents have) cannot tell what else waits.
-    if (!room || assigned < tasks.length || tasks.length === limit) this.backlog = true
+    if (assigned === tasks.length && tasks.length < limit) this.backlog.cleared(mark, room, idleRoles)
     if (tasks.length === limit && assigned > 0) this.again = true
   }
 
@@ -116,9 +110,8 @@ export class Dispatcher {
    * those an idle agent could take: its role's, unrouted ones, and soft-routed
    * ones whose role has no live agent.
    */
-  private async claimable(room: boolean, idle: Worker[], live: Set<string>, limit: number): Promise<Task[]> {
+  private async claimable(room: boolean, roles: string[], live: Set<string>, limit: number): Promise<Task[]> {
     if (room) return this.o.store.tasks.listClaimable({ limit })
-    const roles = [...new Set(idle.map((w) => w.role))]
     const orphans = ACTION_ROLES.filter((r) => !live.has(r))
     const rows = await this.o.store.sql.query(
       `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now()
@@ -142,6 +135,7 @@ export class Dispatcher {
       (e: unknown) => {
         done()
         this.spawnBlockedUntil.set(role, this.o.clock.now() + this.opts.spawnRetryMs)
+        this.backlog.note() // the role's content-routed tasks may go to other agents now
         this.o.log.warn(`spawning an agent of role ${role} failed: ${(e as Error).message}`)
         void this.dispatch() // its tasks may fall back to other agents now
       },
