@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test"
+import { Backlog } from "../../src/orchestrator/backlog"
 import { classify, roleScores } from "../../src/orchestrator/classify"
 import type { Worker } from "../../src/orchestrator/executor"
 import { ACTION_ROLES, encodeState, FEATURE_NAMES, STATE_VERSION, type PoolView, type TaskView } from "../../src/orchestrator/features"
@@ -112,4 +113,22 @@ test("the heuristic router: idle agents first, the one idle longest, not one tha
   expect(r.route(ctx({ candidates: [worker("a")], tried: new Set(["a"]) }))).toMatchObject({ kind: "assign", agent: { id: "a" } })
   expect(r.route(ctx({ candidates: [], canSpawn: true, spawnRole: "qa" }))).toEqual({ kind: "spawn", role: "qa" })
   expect(r.route(ctx({ candidates: [] }))).toEqual({ kind: "wait" })
+})
+
+test("the backlog: a read that left nothing waiting clears its roles until new work is noted; a read overtaken by new work clears nothing", () => {
+  const b = new Backlog()
+  expect(b.isClear(false, ["backend"])).toBe(false) // nothing known at first
+  let mark = b.mark()
+  b.cleared(mark, false, ["backend"])
+  expect(b.isClear(false, ["backend"])).toBe(true)
+  expect(b.isClear(false, ["backend", "qa"])).toBe(false)
+  expect(b.isClear(true, ["backend"])).toBe(false) // with room, only a read of the whole queue tells
+  b.note()
+  expect(b.isClear(false, ["backend"])).toBe(false)
+  mark = b.mark()
+  b.note() // a task created while the read ran
+  b.cleared(mark, true, [])
+  expect(b.isClear(false, ["backend"])).toBe(false)
+  b.cleared(b.mark(), true, [])
+  expect(b.isClear(true, ["qa", "frontend"])).toBe(true)
 })
