@@ -31,7 +31,8 @@ beforeAll(async () => {
   model = await startModelServer([
     { match: { system: backend, lastUserText: "e2e: add the orders endpoint" }, reply: { content: "orders endpoint added", usage } },
     // coordination: the coordinator delegates through the real MCP tool, the backend does the part, the coordinator sums up
-    { match: { system: coordinator, lastUserText: "e2e: ship the signup feature", toolResult: false }, reply: { content: [{ type: "tool_use", name: delegate, input: { task: "e2e: build the signup API", role: "backend", wait: true } }] } },
+    { match: { system: coordinator, lastUserText: "e2e: ship the signup feature", toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_report_progress", input: { message: "planned: one backend part", percent: 10 } }] } },
+    { match: { system: coordinator, toolResult: { name: "mcp__cca__cca_report_progress" } }, reply: { content: [{ type: "tool_use", name: delegate, input: { task: "e2e: build the signup API", role: "backend", wait: true } }] } },
     { match: { system: backend, lastUserText: "e2e: build the signup API" }, reply: { content: "signup API built", usage: childUsage } },
     { match: { system: coordinator, toolResult: { name: delegate } }, reply: (c) => ({ content: `signup shipped; backend said: ${c.toolResults[0]!.text.includes("signup API built") ? "signup API built" : "nothing"}` }) },
     // a crash: the first attempt hangs until its agent is killed, the retry answers
@@ -133,7 +134,7 @@ test("agents of three roles; a task routed by its content runs on the backend ag
   expect((await events(id)).map((e) => e.type)).toEqual(["created", "claimed", "accepted", "completed"])
 }, 120_000)
 
-test("a coordinated task: the coordinator calls cca_delegate through the real MCP client, the child runs on the backend agent, the aggregate holds both", async () => {
+test("a coordinated task: the coordinator reports progress and calls cca_delegate through the real MCP client, the child runs on the backend agent, the aggregate holds both", async () => {
   const co = await spawn("coordinator")
   ids.coordinator = co.id
   const id = await create({ description: "e2e: ship the signup feature", coordinate: true })
@@ -158,7 +159,10 @@ test("a coordinated task: the coordinator calls cca_delegate through the real MC
   const result = followUp!.conversation!.toolResults.find((x) => x.name === delegate)!
   expect(result.isError).toBe(false)
   expect(result.text).toContain(child.id)
-  expect((await events(id)).map((e) => e.type)).toEqual(["created", "claimed", "accepted", "child", "completed"])
+  const trail = await events(id)
+  expect(trail.map((e) => e.type)).toEqual(["created", "claimed", "accepted", "progress", "child", "completed"])
+  // progress reported by the coordinator's own MCP tool, counted as its agent's
+  expect(trail[3]!.data).toMatchObject({ message: "planned: one backend part", progress: 0.1 })
 }, 120_000)
 
 test("killing an agent's process mid-task requeues the task, and it completes on another agent", async () => {
