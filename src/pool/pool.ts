@@ -125,6 +125,7 @@ export class Pool implements AgentPool {
       slot.log.add("error", `spawn failed: ${(e as Error).message}`)
       if (e instanceof AgentStartError && !slot.stopping) this.countCrash(slot, e.message)
       persist(this.o, slot, this.log)
+      if (slot.stopping) throw new AgentStoppedError(`agent ${id} was stopped while it started`, { cause: e })
       throw withLastOutput(e)
     }
     if (slot.stopping) throw new AgentStoppedError(`agent ${id} was stopped while it started`)
