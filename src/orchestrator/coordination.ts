@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError } from "../errors"
 import type { Queryable } from "../store/sql"
-import { isUuid, toTask, type Task, type TaskError, type Usage } from "../store/task-types"
+import type { Store } from "../store/store"
+import { isUuid, toTask, type Task, type TaskError, type TaskEvent, type Usage } from "../store/task-types"
 
 // Delegation trees. A coordinator's `cca_delegate` makes a child task (parent
 // id, root id, depth); children are routed like any task. The depth is capped
@@ -108,4 +109,24 @@ export async function openDescendants(db: Queryable, taskId: string): Promise<st
 /** Replace a finished task's aggregate (metadata.aggregate). */
 export async function storeAggregate(db: Queryable, taskId: string, aggregate: Aggregate): Promise<void> {
   await db.query(`UPDATE tasks SET metadata = metadata || jsonb_build_object('aggregate', $2::jsonb), updated_at = now() WHERE id = $1::uuid`, [taskId, aggregate])
+}
+
+/** The aggregate of a task completing now with `outcome` (its usage and cost added to what earlier attempts used). */
+export function completionAggregate(db: Queryable, task: Task, outcome: { output?: string; usage?: Partial<Usage>; costUsd?: number }): Promise<Aggregate> {
+  const u = outcome.usage ?? {}
+  const usage: Usage = {
+    inputTokens: task.usage.inputTokens + (u.inputTokens ?? 0),
+    outputTokens: task.usage.outputTokens + (u.outputTokens ?? 0),
+    cacheReadTokens: task.usage.cacheReadTokens + (u.cacheReadTokens ?? 0),
+    cacheCreationTokens: task.usage.cacheCreationTokens + (u.cacheCreationTokens ?? 0),
+  }
+  return aggregateOf(db, task.id, outcome.output ?? "", { usage, costUsd: task.costUsd + (outcome.costUsd ?? 0) })
+}
+
+/** A subtask ended: a `child` event on its parent, and a parent that already completed gets its aggregate brought up to date. */
+export async function childEnded(store: Store, task: Task, publish: (e: TaskEvent, parent: Task) => Promise<void>): Promise<void> {
+  const parent = task.parentId ? await store.tasks.get(task.parentId) : undefined
+  if (!parent) return
+  await publish(await store.events.append(parent.id, "child", { childId: task.id, status: task.status, role: task.role, agentId: task.agentId }), parent)
+  if (parent.status === "completed") await storeAggregate(store.sql, parent.id, await aggregateOf(store.sql, parent.id, parent.result ?? "", parent))
 }

@@ -6,13 +6,14 @@ import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
 import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
 import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
-import { aggregateOf, openDescendants, parentFor, storeAggregate } from "./coordination"
+import { childEnded, completionAggregate, openDescendants, parentFor } from "./coordination"
 import { Dispatcher } from "./dispatcher"
 import { TaskEventBus, eventJson } from "./events"
 import type { Executor, Outcome, Progress, TaskSink, Worker } from "./executor"
 import { LocalExecutor } from "./local"
 import type { Decision } from "./experiences"
 import { RoutingRecords, type AttemptResult } from "./records"
+import { RunningTasks, type Running } from "./running"
 import { RemoteExecutor, type AcpPort } from "./remote"
 import { HeuristicRouter, type Router } from "./router"
 
@@ -62,21 +63,6 @@ export type OrchestratorOptions = {
 
 export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "coordinate" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
 
-/** A task this daemon handed to an agent and has not seen finish. */
-export type Running = {
-  task: Task
-  agentId: string
-  executor: Executor
-  attempt: number
-  timer: Timer | null
-  accepted: boolean
-  /** Resolves once the `accepted` event is out, so a result never overtakes it. */
-  ready: Promise<void>
-  markReady: () => void
-  /** The routing decision that gave it this agent (recorded with its reward when the attempt ends). */
-  decision: Decision | undefined
-}
-
 const isFinal = (t: Task) => FINAL_STATUSES.includes(t.status)
 
 export class Orchestrator implements TaskSink {
@@ -92,20 +78,20 @@ export class Orchestrator implements TaskSink {
   readonly clock: Clock
   readonly store: Store
   private readonly dispatcher: Dispatcher
-  private readonly running = new Map<string, Running>()
+  private readonly running: RunningTasks
   /** Agents that lost a task, per task: the router prefers others for its next attempt. */
   readonly tried = new Map<string, Set<string>>()
   /** Tasks that delegated in this daemon's life: their completion carries an aggregate. */
   private readonly parents = new Set<string>()
   private ticker: Timer | null = null
   private stopped = false
-  private drained: (() => void) | null = null
 
   constructor(private readonly opts: OrchestratorOptions) {
     this.store = opts.store
     this.owner = opts.owner
     this.log = opts.log
     this.clock = opts.clock ?? systemClock
+    this.running = new RunningTasks(this.clock)
     this.router = opts.router ?? new HeuristicRouter()
     this.maxDepth = opts.maxDepth ?? 3
     this.bus = new TaskEventBus(opts.state)
@@ -212,26 +198,12 @@ export class Orchestrator implements TaskSink {
 
   /** Remember a running task of this daemon and arm its timeout. */
   track(task: Task, agentId: string, executor: Executor, decision?: Decision, accepted = false): Running {
-    this.forget(task.id)
-    let markReady!: () => void
-    const ready = new Promise<void>((r) => (markReady = r))
-    const entry: Running = { task, agentId, executor, attempt: task.attempts, timer: null, accepted, ready, markReady, decision }
-    if (accepted) markReady()
-    const timeoutMs = task.timeoutMs ?? this.opts.taskTimeoutMs
-    if (timeoutMs > 0) entry.timer = this.clock.setTimeout(() => void this.timeout(task.id, entry, timeoutMs), timeoutMs)
-    this.running.set(task.id, entry)
-    return entry
+    return this.running.track(task, agentId, executor, { decision, accepted, timeoutMs: task.timeoutMs ?? this.opts.taskTimeoutMs, onTimeout: (e) => void this.timeout(e) })
   }
 
   /** Stop tracking a task; returns what was tracked. */
   forget(taskId: string): Running | undefined {
-    const entry = this.running.get(taskId)
-    if (!entry) return undefined
-    entry.timer?.cancel()
-    entry.markReady()
-    this.running.delete(taskId)
-    if (this.running.size === 0) this.drained?.()
-    return entry
+    return this.running.forget(taskId)
   }
 
   entry(taskId: string): Running | undefined {
@@ -240,13 +212,12 @@ export class Orchestrator implements TaskSink {
 
   /** Agents with a task of this daemon (or an offer in flight). */
   busyAgents(): Set<string> {
-    const s = new Set<string>()
-    for (const e of this.running.values()) s.add(e.agentId)
-    return s
+    return this.running.agents()
   }
 
-  private async timeout(taskId: string, entry: Running, timeoutMs: number): Promise<void> {
-    if (this.running.get(taskId) !== entry) return
+  private async timeout(entry: Running): Promise<void> {
+    const taskId = entry.task.id
+    const timeoutMs = entry.task.timeoutMs ?? this.opts.taskTimeoutMs
     const t = await this.store.tasks.fail(taskId, { code: "timeout", message: `no result within ${Math.round(timeoutMs / 1000)} s`, hint: "raise tasks.timeout_s or the task's timeoutMs" }, { attempt: entry.attempt })
     this.forget(taskId)
     entry.executor.cancel(entry.agentId, taskId, "timeout")
@@ -304,7 +275,7 @@ export class Orchestrator implements TaskSink {
     let t: Transition | undefined
     if (outcome.status === "completed") {
       const task = entry?.task ?? (await this.store.tasks.get(outcome.taskId))
-      const aggregate = task && (task.coordinate || this.parents.has(task.id)) ? await this.aggregateFor(task, outcome) : undefined
+      const aggregate = task && (task.coordinate || this.parents.has(task.id)) ? await completionAggregate(this.store.sql, task, outcome) : undefined
       t = await this.store.tasks.complete(outcome.taskId, outcome.output ?? "", aggregate ? { ...common, metadata: { ...common.metadata, aggregate } } : common)
     } else if (outcome.status === "failed") {
       t = await this.store.tasks.fail(outcome.taskId, { code: "agent_failed", message: outcome.error ?? `agent ${agentId} reported failure` }, common)
@@ -354,28 +325,10 @@ export class Orchestrator implements TaskSink {
     if (rewarded !== undefined) this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward: rewarded, done: r.end !== "requeued" })
   }
 
-  private async aggregateFor(task: Task, outcome: Outcome) {
-    const u = outcome.usage ?? {}
-    const own = {
-      usage: {
-        inputTokens: task.usage.inputTokens + (u.inputTokens ?? 0),
-        outputTokens: task.usage.outputTokens + (u.outputTokens ?? 0),
-        cacheReadTokens: task.usage.cacheReadTokens + (u.cacheReadTokens ?? 0),
-        cacheCreationTokens: task.usage.cacheCreationTokens + (u.cacheCreationTokens ?? 0),
-      },
-      costUsd: task.costUsd + (outcome.costUsd ?? 0),
-    }
-    return aggregateOf(this.store.sql, task.id, outcome.output ?? "", own)
-  }
-
   /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */
   private async ended(task: Task): Promise<void> {
     this.tried.delete(task.id)
-    if (!task.parentId) return
-    const parent = await this.store.tasks.get(task.parentId)
-    if (!parent) return
-    await this.publish(await this.store.events.append(parent.id, "child", { childId: task.id, status: task.status, role: task.role, agentId: task.agentId }), parent)
-    if (parent.status === "completed") await storeAggregate(this.store.sql, parent.id, await aggregateOf(this.store.sql, parent.id, parent.result ?? "", parent))
+    if (task.parentId) await childEnded(this.store, task, (e, parent) => this.publish(e, parent))
   }
 
   async publish(e: TaskEvent, task?: Task): Promise<void> {
@@ -433,17 +386,8 @@ export class Orchestrator implements TaskSink {
   async drain(graceMs: number): Promise<{ requeued: number }> {
     this.stopped = true
     this.ticker?.cancel()
-    if (this.running.size > 0 && graceMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.clock.setTimeout(resolve, graceMs)
-        this.drained = () => {
-          timer.cancel()
-          resolve()
-        }
-      })
-    }
-    this.drained = null
-    for (const id of [...this.running.keys()]) this.forget(id)
+    await this.running.whenEmpty(graceMs)
+    for (const id of this.running.ids()) this.forget(id)
     this.local?.close()
     const requeued = await this.store.tasks.requeueRunning({ owner: this.owner }, { reason: { code: "daemon_shutdown", message: `daemon ${this.owner} shut down while the task was running` } })
     for (const t of requeued) await this.publish(t.event, t.task)
@@ -453,7 +397,7 @@ export class Orchestrator implements TaskSink {
   stop(): void {
     this.stopped = true
     this.ticker?.cancel()
-    for (const id of [...this.running.keys()]) this.forget(id)
+    for (const id of this.running.ids()) this.forget(id)
     this.local?.close()
     this.bus.stop()
   }
