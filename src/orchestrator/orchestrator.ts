@@ -6,7 +6,7 @@ import type { Logger } from "../log"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
 import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
-import { FINAL_STATUSES, toTask, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
+import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
 import { TaskEventBus } from "./events"
 import { eligible, RoleRouter, type Router } from "./router"
 
@@ -172,21 +172,9 @@ export class Orchestrator {
     if (tasks.length === limit) this.again = true
   }
 
-  /**
-   * Pending tasks past their backoff that an idle agent could take: its role
-   * or none, highest priority first, then oldest.
-   * Problem: store.tasks.claimNext filters `role = ANY(roles)` and so never
-   * returns unrouted (role NULL) tasks, which any agent may take. Fix until
-   * the store offers that: read candidates here, then claim each by id (the
-   * claim itself is still the store's atomic SKIP LOCKED update).
-   */
-  private async claimable(roles: string[], limit: number): Promise<Task[]> {
-    const rows = await this.store.sql.query(
-      `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now() AND (role IS NULL OR role = ANY($1::text[]))
-       ORDER BY priority DESC, id LIMIT $2`,
-      [roles, limit],
-    )
-    return rows.map(toTask)
+  /** Pending tasks past their backoff that an idle agent could take: its role or none; highest priority, then oldest. */
+  private claimable(roles: string[], limit: number): Promise<Task[]> {
+    return this.store.tasks.listClaimable({ roles, includeUnrouted: true, limit })
   }
 
   private async offer(task: Task, agentId: string): Promise<void> {
