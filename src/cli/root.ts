@@ -46,6 +46,12 @@ const root = defineCommand({
     start: lazy(() => import("./start")),
     stats: lazy(() => import("./stats")),
     audit: lazy(() => import("./audit")),
+    db: lazy(() => import("./db")),
+    daemon: lazy(() => import("./daemon")),
+    keys: lazy(() => import("./keys")),
+    status: lazy(() => import("./status")),
+    task: lazy(() => import("./task")),
+    agents: lazy(() => import("./agents")),
   },
 })
 

@@ -1,0 +1,32 @@
+import { command } from "./common"
+import { connect } from "../daemon/client"
+import { keyValues } from "../output"
+
+type Status = {
+  daemon: { id: string; version: string; pid: number; startedAt: string; uptimeS: number; http: string; acp: string }
+  tasks: Record<string, number>
+  agents: { total: number; connected: number; healthy: number; busy: number; idle: number }
+  store: { engine: string; location: string }
+  state: { backend: string; state: string; detail?: string }
+  router: string
+}
+
+export default command({
+  meta: { name: "status", description: "Status of the running daemon: tasks, agents, store" },
+  async run(ctx) {
+    const client = await connect()
+    const s = await client.get<Status>("/api/v1/status")
+    ctx.emit("DaemonStatus", s, (d) =>
+      keyValues([
+        ["daemon", `${d.daemon.id} ${d.daemon.version} (pid ${d.daemon.pid}, up ${d.daemon.uptimeS} s)`],
+        ["http", d.daemon.http],
+        ["acp", d.daemon.acp],
+        ["tasks", Object.entries(d.tasks).map(([k, n]) => `${k} ${n}`).join(", ")],
+        ["agents", `${d.agents.total} registered, ${d.agents.idle} idle, ${d.agents.busy} busy, ${d.agents.total - d.agents.healthy} unhealthy`],
+        ["store", `${d.store.engine} (${d.store.location})`],
+        ["state", `${d.state.backend} ${d.state.state}${d.state.detail ? `: ${d.state.detail}` : ""}`],
+        ["router", d.router],
+      ]),
+    )
+  },
+})

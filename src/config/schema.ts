@@ -1,0 +1,180 @@
+import * as v from "valibot"
+
+// cca.toml: one table per section, one level of keys in each, so every value
+// has a dotted name (`daemon.http_port`) and an environment override
+// (`CCA__DAEMON__HTTP_PORT`). Objects are strict: a misspelt key is an error
+// naming the key and the file, never silently ignored. Defaults give the
+// embedded set-up (PGlite, in-process state, hash embeddings).
+
+const port = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 to 65535"), v.maxValue(65535, "must be 0 to 65535"))
+const count = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be 1 or more"))
+const seconds = v.pipe(v.number(), v.minValue(0, "must be 0 or more"))
+const rate = v.pipe(v.number(), v.minValue(0, "must be 0 (off) or more"))
+const ratio = v.pipe(v.number(), v.minValue(0, "must be between 0 and 1"), v.maxValue(1, "must be between 0 and 1"))
+const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"))
+const url = v.union([v.literal(""), v.pipe(v.string(), v.url("must be a URL"))], "must be a URL, or empty")
+
+/** A stored API key: `sha256:<id>:<salt>:<hex digest>` (see config/keys.ts); never the key itself. */
+export const ApiKeyHash = v.pipe(
+  v.string(),
+  v.regex(/^sha256:[a-z0-9]{4,32}:[A-Za-z0-9_-]{8,64}:[0-9a-f]{64}$/, "must be a key hash printed by `cca keys create` (sha256:<id>:<salt>:<digest>), never a key itself"),
+)
+
+export const DaemonSection = v.strictObject({
+  /** Address both listeners bind to. Anything but loopback needs require_auth. */
+  bind: v.optional(nonEmpty, "127.0.0.1"),
+  http_port: v.optional(port, 9200),
+  acp_port: v.optional(port, 9100),
+  api_keys: v.optional(v.array(ApiKeyHash), []),
+  require_auth: v.optional(v.boolean(), true),
+  /** Token bucket per API key: requests per second (0 = no limit) and burst size. */
+  rate_limit_key_rps: v.optional(rate, 100),
+  rate_limit_key_burst: v.optional(count, 200),
+  /** Token bucket per client address, applied before auth. */
+  rate_limit_ip_rps: v.optional(rate, 200),
+  rate_limit_ip_burst: v.optional(count, 400),
+  /** Largest request body in bytes (413 above). */
+  body_limit: v.optional(count, 1024 * 1024),
+  /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
+  cors_origins: v.optional(v.array(nonEmpty), []),
+  /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
+  id: v.optional(v.pipe(v.string(), v.regex(/^([a-z0-9][a-z0-9-]{0,62})?$/, "must be lowercase letters, digits and -")), ""),
+  /** On SIGINT/SIGTERM, how long running tasks may take to finish before they are requeued. */
+  shutdown_grace_s: v.optional(seconds, 10),
+})
+export type DaemonSection = v.InferOutput<typeof DaemonSection>
+
+export const PostgresSection = v.strictObject({
+  /** Empty: embedded PGlite in `data_dir`. Otherwise a postgres:// URL (pgvector required). */
+  url: v.optional(url, ""),
+  pool: v.optional(count, 10),
+  /** PGlite data directory; empty means ~/.local/share/cca/pg. */
+  data_dir: v.optional(v.string(), ""),
+})
+export type PostgresSection = v.InferOutput<typeof PostgresSection>
+
+export const RedisSection = v.strictObject({
+  /** Empty: in-process state and pub/sub. Otherwise a redis:// URL. */
+  url: v.optional(url, ""),
+  pool: v.optional(count, 4),
+})
+export type RedisSection = v.InferOutput<typeof RedisSection>
+
+export const AgentsSection = v.strictObject({
+  max_agents: v.optional(count, 8),
+  /** The Claude Code CLI; a bare name is looked up on PATH. */
+  claude_path: v.optional(nonEmpty, "claude"),
+  spawn_timeout_s: v.optional(seconds, 30),
+  /** How long a stopping agent gets after SIGINT before it is killed. */
+  stop_timeout_s: v.optional(seconds, 10),
+  /** allowlist: only allowed_tools run without asking; dangerous: --dangerously-skip-permissions. */
+  permission_mode: v.optional(v.picklist(["allowlist", "dangerous"], "must be allowlist or dangerous"), "allowlist"),
+  allowed_tools: v.optional(v.array(nonEmpty), ["Read", "Grep", "Glob", "LS"]),
+  disallowed_tools: v.optional(v.array(nonEmpty), []),
+  sandbox: v.optional(v.picklist(["none", "docker"], "must be none or docker"), "none"),
+})
+export type AgentsSection = v.InferOutput<typeof AgentsSection>
+
+export const TasksSection = v.strictObject({
+  /** A running task with no result after this long fails with `timeout` (0 = never). */
+  timeout_s: v.optional(seconds, 300),
+  /** Attempts before a task that keeps losing its agent (or its daemon) fails for good. */
+  max_attempts: v.optional(count, 3),
+})
+export type TasksSection = v.InferOutput<typeof TasksSection>
+
+export const AcpSection = v.strictObject({
+  max_frame_bytes: v.optional(count, 1024 * 1024),
+  /** Messages queued for one slow connection before it is cut off. */
+  send_queue_limit: v.optional(count, 1024),
+  max_connections: v.optional(count, 1000),
+  heartbeat_interval_s: v.optional(seconds, 30),
+  /** Missed heartbeats before an agent is unhealthy and its task is requeued. */
+  heartbeat_misses: v.optional(count, 3),
+  request_timeout_s: v.optional(seconds, 30),
+})
+export type AcpSection = v.InferOutput<typeof AcpSection>
+
+export const EmbeddingsSection = v.strictObject({
+  provider: v.optional(v.picklist(["hash", "ollama"], "must be hash or ollama"), "hash"),
+  model: v.optional(nonEmpty, "nomic-embed-text"),
+  url: v.optional(url, "http://127.0.0.1:11434"),
+  dimensions: v.optional(count, 768),
+})
+export type EmbeddingsSection = v.InferOutput<typeof EmbeddingsSection>
+
+export const LearningSection = v.strictObject({
+  enabled: v.optional(v.boolean(), true),
+  algorithm: v.optional(v.picklist(["heuristic", "q_learning", "dqn", "ppo"], "must be heuristic, q_learning, dqn or ppo"), "q_learning"),
+  learning_rate: v.optional(ratio, 0.1),
+  discount: v.optional(ratio, 0.95),
+  epsilon: v.optional(ratio, 0.1),
+  batch_size: v.optional(count, 32),
+})
+export type LearningSection = v.InferOutput<typeof LearningSection>
+
+export const TokensSection = v.strictObject({
+  compression: v.optional(nonEmpty, "auto"),
+  max_context_tokens: v.optional(count, 200_000),
+  /** Warn when a task's prompt uses this share of max_context_tokens. */
+  warn_ratio: v.optional(ratio, 0.8),
+})
+export type TokensSection = v.InferOutput<typeof TokensSection>
+
+export const IndexingSection = v.strictObject({
+  include: v.optional(v.array(nonEmpty), ["**/*"]),
+  exclude: v.optional(v.array(nonEmpty), ["node_modules/**", ".git/**", "dist/**", "build/**"]),
+  max_file_bytes: v.optional(count, 1024 * 1024),
+  chunk_lines: v.optional(count, 80),
+  parallelism: v.optional(count, 2),
+})
+export type IndexingSection = v.InferOutput<typeof IndexingSection>
+
+/** How CLI clients reach a daemon. CCA_DAEMON_URL and CCA_API_KEY take precedence. */
+export const ClientSection = v.strictObject({
+  /** Empty: the address a daemon on this machine wrote to its run dir, else http://<daemon.bind>:<daemon.http_port>. */
+  url: v.optional(url, ""),
+  /** A key from `cca keys create`. Prefer CCA_API_KEY; if set here, keep the file private (chmod 600). */
+  api_key: v.optional(v.string(), ""),
+})
+export type ClientSection = v.InferOutput<typeof ClientSection>
+
+export const CcaConfig = v.strictObject({
+  daemon: v.optional(DaemonSection, {}),
+  postgres: v.optional(PostgresSection, {}),
+  redis: v.optional(RedisSection, {}),
+  agents: v.optional(AgentsSection, {}),
+  tasks: v.optional(TasksSection, {}),
+  acp: v.optional(AcpSection, {}),
+  embeddings: v.optional(EmbeddingsSection, {}),
+  learning: v.optional(LearningSection, {}),
+  tokens: v.optional(TokensSection, {}),
+  indexing: v.optional(IndexingSection, {}),
+  client: v.optional(ClientSection, {}),
+})
+export type CcaConfig = v.InferOutput<typeof CcaConfig>
+export type Section = keyof CcaConfig
+
+export const SECTIONS = Object.keys(CcaConfig.entries) as Section[]
+
+/** The schema of one `section.key`, or undefined when there is no such key. */
+export function keySchema(section: string, key: string): v.GenericSchema | undefined {
+  const s = (CcaConfig.entries as Record<string, { wrapped: { entries: Record<string, v.GenericSchema> } }>)[section]
+  return s?.wrapped.entries[key]
+}
+
+/** The base type of a key's schema (through optional and pipe), for coercing env strings. */
+export function keyKind(schema: v.GenericSchema): "string" | "number" | "boolean" | "array" {
+  let s = schema as v.GenericSchema & { wrapped?: v.GenericSchema; pipe?: v.GenericSchema[]; options?: v.GenericSchema[] }
+  for (;;) {
+    if (s.type === "optional" && s.wrapped) s = s.wrapped
+    else if (s.pipe && s.pipe[0] && s.pipe[0] !== s) s = s.pipe[0]
+    else break
+  }
+  if (s.type === "number" || s.type === "boolean" || s.type === "array") return s.type
+  return "string" // string, picklist, union of strings
+}
+
+export function defaultConfig(): CcaConfig {
+  return v.parse(CcaConfig, {})
+}

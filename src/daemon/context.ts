@@ -1,0 +1,29 @@
+import type { AcpServer } from "../acp/server"
+import type { DocumentDecoration } from "elysia"
+import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { StateStore } from "../state/types"
+import type { Store } from "../store/store"
+import type { RouteDetail } from "./openapi"
+
+// What route groups get: the domain objects of one running daemon. Routes
+// call the orchestrator's domain functions (the same ones the CLI and MCP
+// call) and read status from the store, state and ACP server.
+
+export type DaemonContext = {
+  version: string
+  /** This daemon's id, the owner of the tasks it claims. */
+  daemonId: string
+  pid: number
+  startedAt: Date
+  orchestrator: Orchestrator
+  store: Store
+  state: StateStore
+  acp: Pick<AcpServer, "agents" | "agent" | "status" | "broadcast" | "url">
+  /** The addresses it listens on, once bound. */
+  addresses(): { http: string; acp: string }
+}
+
+/** Route documentation for the OpenAPI document (openapi.ts reads it back as RouteDetail). */
+export function doc(d: RouteDetail): DocumentDecoration {
+  return d as unknown as DocumentDecoration
+}

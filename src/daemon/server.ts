@@ -1,0 +1,195 @@
+import { hostname } from "node:os"
+import type { Clock } from "../acp/clock"
+import { AcpServer, type AcpHooks } from "../acp/server"
+import { keysFile } from "../config/keys"
+import type { CcaConfig } from "../config/schema"
+import { ConfigError } from "../errors"
+import { createLogger, type Logger } from "../log"
+import { acpHooks } from "../orchestrator/acp-hooks"
+import { Orchestrator } from "../orchestrator/orchestrator"
+import { paths } from "../paths"
+import { openState } from "../state/state"
+import { Channels, type StateStore } from "../state/types"
+import { loadDaemonId } from "../store/daemons"
+import { openStore, type Store } from "../store/store"
+import { VERSION } from "../version"
+import { createApp, type DaemonApp } from "./app"
+import { isLoopback, KeyRing } from "./auth"
+import type { DaemonContext } from "./context"
+import { Metrics } from "./metrics"
+import { acquirePidLock, type PidLock } from "./runtime"
+
+// One running daemon: pid lock, store (recovering what a killed predecessor
+// left running), state, the ACP server with the orchestrator's hooks, and the
+// HTTP API. `stop()` shuts down in order: stop accepting HTTP, let running
+// tasks report for the grace period and requeue the rest, close ACP, close
+// the stores, release the lock.
+
+export type DaemonOptions = {
+  config: CcaConfig
+  log?: Logger
+  /** Keep the pid lock out of it (tests that run several daemons in one process). */
+  lock?: boolean
+  /** PGlite dir override ("memory" for tests). */
+  dataDir?: string
+  /** The clock of task timeouts and dispatch ticks (tests move it by hand). */
+  taskClock?: Clock
+}
+
+export type RunningDaemon = {
+  http: string
+  acp: string
+  daemonId: string
+  app: DaemonApp
+  ctx: DaemonContext
+  recovered: { requeued: number; failed: number }
+  warnings: string[]
+  stop(reason?: string): Promise<void>
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1"
+  if (host === "::") return "[::1]"
+  return host.includes(":") ? `[${host}]` : host
+}
+
+/** Refuse settings that would expose the API; return warnings for risky ones. */
+export function checkExposure(config: CcaConfig): string[] {
+  const d = config.daemon
+  if (!d.require_auth && !isLoopback(d.bind)) {
+    throw new ConfigError(`daemon.require_auth = false is only allowed on a loopback address, but daemon.bind is ${d.bind}`, {
+      hint: "set daemon.require_auth = true (and create a key with `cca keys create`), or bind to 127.0.0.1",
+    })
+  }
+  return d.require_auth ? [] : ["daemon.require_auth = false: the API on 127.0.0.1 answers anyone on this machine without an API key"]
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const { config } = opts
+  const log = opts.log ?? createLogger("daemon", { file: paths.daemonLogFile() })
+  const warnings = checkExposure(config)
+  const cleanup: (() => unknown)[] = []
+  const undo = async () => {
+    for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch((e: unknown) => log.error("cleanup failed", e))
+  }
+  try {
+    let lock: PidLock | undefined
+    if (opts.lock !== false) {
+      lock = acquirePidLock()
+      cleanup.push(() => lock!.release())
+    }
+    const keys = new KeyRing(config.daemon.api_keys, keysFile(), Date.now, 1000, (e) => log.warn(`keys file not reloaded: ${(e as Error).message}`))
+    if (config.daemon.require_auth && keys.size === 0) warnings.push("no API keys yet: every route but /api/v1/health answers 401 until you run `cca keys create`")
+
+    const store: Store = await openStore({ postgresUrl: config.postgres.url || undefined, postgresPool: config.postgres.pool, dataDir: opts.dataDir ?? (config.postgres.data_dir || undefined) })
+    cleanup.push(() => store.close())
+    const daemonId = config.daemon.id || loadDaemonId()
+    await store.daemons.register({ id: daemonId, host: hostname(), pid: process.pid, version: VERSION })
+    const orphans = await store.tasks.recoverOrphans(daemonId)
+    await store.agents.stopAllOf(daemonId)
+    const recovered = { requeued: orphans.filter((t) => t.task.status === "pending").length, failed: orphans.filter((t) => t.task.status === "failed").length }
+    if (orphans.length) log.warn(`recovered ${orphans.length} task(s) left running by a previous run: ${recovered.requeued} requeued, ${recovered.failed} failed (attempts used up)`)
+
+    const state: StateStore = await openState({ redisUrl: config.redis.url || undefined, log })
+    cleanup.push(() => state.close())
+    state.onHealth((h) => (h.state === "ok" ? log.info(`state (${h.backend}) is ok again`) : log.warn(`state (${h.backend}) is degraded: ${h.detail ?? ""}`)))
+
+    const hooks: AcpHooks = {}
+    const acp = new AcpServer({
+      authenticate: (key) => {
+        if (!config.daemon.require_auth && isLoopback(config.daemon.bind)) return { id: key ? (keys.verify(key)?.keyId ?? "anonymous") : "anonymous" }
+        const p = key ? keys.verify(key) : undefined
+        return p ? { id: p.keyId, name: p.name } : null
+      },
+      hooks,
+      port: config.daemon.acp_port,
+      hostname: config.daemon.bind,
+      heartbeatIntervalMs: config.acp.heartbeat_interval_s * 1000,
+      missedHeartbeats: config.acp.heartbeat_misses,
+      maxFrameBytes: config.acp.max_frame_bytes,
+      requestTimeoutMs: config.acp.request_timeout_s * 1000,
+      log,
+    })
+    const orchestrator = new Orchestrator({ store, state, acp, owner: daemonId, log, taskTimeoutMs: config.tasks.timeout_s * 1000, maxAttempts: config.tasks.max_attempts, clock: opts.taskClock })
+    Object.assign(hooks, acpHooks({ orchestrator, store }), {
+      // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
+      onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
+        void state.publish(Channels.broadcast, { daemonId, from: from.agentId, ...p }).catch(() => {}),
+    } satisfies AcpHooks)
+    const relay = await state.subscribe(Channels.broadcast, (m) => {
+      const b = m as { daemonId?: string; from?: string; message?: string; role?: string; data?: unknown }
+      if (b.daemonId !== daemonId && typeof b.message === "string") acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+    })
+    cleanup.push(relay)
+    await orchestrator.start()
+    cleanup.push(() => orchestrator.stop())
+    const acpBound = await acp.listen()
+    cleanup.push(() => acp.stop())
+
+    let httpUrl = ""
+    const ctx: DaemonContext = {
+      version: VERSION,
+      daemonId,
+      pid: process.pid,
+      startedAt: new Date(),
+      orchestrator,
+      store,
+      state,
+      acp,
+      addresses: () => ({ http: httpUrl, acp: acpBound.url }),
+    }
+    const metrics = new Metrics()
+    metrics.addGauges(async () => {
+      const counts = await store.tasks.counts()
+      const s = acp.status()
+      return [
+        ...Object.entries(counts).map(([status, n]) => ({ name: "cca_tasks", help: "Tasks by status.", labels: { status }, value: n })),
+        { name: "cca_tasks_in_flight", help: "Tasks this daemon has handed to agents.", value: orchestrator.inFlight },
+        { name: "cca_agents", help: "Registered agents by health.", labels: { health: "healthy" }, value: s.agents.healthy },
+        { name: "cca_agents", help: "Registered agents by health.", labels: { health: "unhealthy" }, value: s.agents.unhealthy },
+        { name: "cca_acp_connections", help: "Open ACP WebSocket connections.", value: s.connections },
+        { name: "cca_acp_messages_in_total", help: "ACP frames received.", value: s.messages.in },
+        { name: "cca_acp_errors_total", help: "ACP frames that were answered with an error or dropped.", value: s.errors },
+        { name: "cca_state_degraded", help: "1 while the state store runs on its local fallback.", value: state.health().state === "degraded" ? 1 : 0 },
+        { name: "process_resident_memory_bytes", help: "Resident memory.", value: process.memoryUsage.rss() },
+        { name: "process_uptime_seconds", help: "Seconds since the daemon started.", value: (Date.now() - ctx.startedAt.getTime()) / 1000 },
+      ]
+    })
+    const app = createApp({ config, keys, metrics, log, ctx })
+    const http = Bun.serve({
+      hostname: config.daemon.bind,
+      port: config.daemon.http_port,
+      maxRequestBodySize: config.daemon.body_limit,
+      idleTimeout: 60,
+      fetch(request, server) {
+        if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
+        return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
+      },
+    })
+    httpUrl = `http://${hostForUrl(config.daemon.bind)}:${http.port}`
+    let httpOpen = true
+    cleanup.push(() => httpOpen && http.stop(true))
+    lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
+    for (const w of warnings) log.warn(w)
+    log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
+
+    let stopping: Promise<void> | undefined
+    const stop = (reason = "stop") =>
+      (stopping ??= (async () => {
+        log.info(`daemon stopping (${reason})`)
+        httpOpen = false
+        void http.stop(false) // stop accepting; requests in flight finish (not awaited: event streams never do)
+        const { requeued } = await orchestrator.drain(config.daemon.shutdown_grace_s * 1000)
+        if (requeued) log.info(`requeued ${requeued} running task(s) for the next daemon`)
+        void http.stop(true) // what is left (event streams)
+        await acp.stop()
+        await store.daemons.stopped(daemonId).catch(() => {})
+        await undo()
+        log.info("daemon stopped")
+      })())
+    return { http: httpUrl, acp: acpBound.url, daemonId, app, ctx, recovered, warnings, stop }
+  } catch (e) {
+    await undo()
+    throw e
+  }
+}

@@ -1,0 +1,92 @@
+// The one SQL interface every repository is written against. Two engines sit
+// behind it: PGlite (Postgres in WASM, in-process) and PostgreSQL over the
+// wire (postgres.js). Repositories write plain Postgres SQL with $1 params and
+// see the same row shapes from both, so the same code and the same tests run
+// on either.
+
+export type Engine = "pglite" | "postgres"
+
+/** Anything that runs a statement: the store itself, or an open transaction. */
+export interface Queryable {
+  /** Rows of one statement. Params bind to $1..$n; pass objects for jsonb params (not JSON strings). */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>
+  /** A script of several statements, no params (migrations). */
+  exec(script: string): Promise<void>
+}
+
+export interface Sql extends Queryable {
+  readonly engine: Engine
+  /**
+   * Run `fn` in one transaction: committed when it resolves, rolled back when
+   * it throws. Use the `tx` it receives, never the outer Sql, inside it (on
+   * PGlite the outer one waits for the transaction to end: a deadlock).
+   */
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>
+  close(): Promise<void>
+}
+
+/**
+ * A failed statement from either engine, with the Postgres SQLSTATE in `code`
+ * (e.g. "23505" unique violation). Callers branch on `code`, never on message text.
+ */
+export class DbError extends Error {
+  override readonly name = "DbError"
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly detail: { constraint?: string; table?: string; column?: string; hint?: string; detail?: string } = {},
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
+  }
+}
+
+/** SQLSTATE codes the code base branches on. */
+export const PgCode = {
+  uniqueViolation: "23505",
+  foreignKeyViolation: "23503",
+  checkViolation: "23514",
+  notNullViolation: "23502",
+  invalidTextRepresentation: "22P02",
+  undefinedTable: "42P01",
+  undefinedFile: "58P01",
+  featureNotSupported: "0A000",
+  insufficientPrivilege: "42501",
+} as const
+
+type EngineError = {
+  message: string
+  code?: unknown
+  constraint?: string
+  constraint_name?: string
+  table?: string
+  table_name?: string
+  column?: string
+  column_name?: string
+  hint?: string
+  detail?: string
+}
+
+/** Wrap an engine's error in a DbError when it carries a SQLSTATE; anything else passes through. */
+export function toDbError(e: unknown): unknown {
+  if (e instanceof DbError || !(e instanceof Error)) return e
+  const err = e as Error & EngineError
+  if (typeof err.code !== "string" || !/^[0-9A-Z]{5}$/.test(err.code)) return e
+  return new DbError(
+    err.message,
+    err.code,
+    {
+      constraint: err.constraint ?? err.constraint_name,
+      table: err.table ?? err.table_name,
+      column: err.column ?? err.column_name,
+      hint: err.hint,
+      detail: err.detail,
+    },
+    e,
+  )
+}
+
+/** The SQLSTATE of an error, if it is a database error. */
+export function pgCode(e: unknown): string | undefined {
+  return e instanceof DbError ? e.code : undefined
+}

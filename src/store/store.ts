@@ -1,0 +1,116 @@
+import { paths } from "../paths"
+import { agentRepo, type AgentRepo } from "./agents"
+import { daemonRepo, type DaemonRepo } from "./daemons"
+import { migrate, type MigrateResult } from "./migrate"
+import type { Engine, Queryable, Sql } from "./sql"
+import { eventRepo, type EventRepo } from "./task-events"
+import { taskRepo, type TaskRepo } from "./tasks"
+
+// Opening the store: pick the engine from config, check its prerequisites,
+// migrate, and hand out the repositories. Both engines load lazily, so
+// importing this file costs nothing until a store is opened.
+
+export type StoreOptions = {
+  /** PostgreSQL URL (postgres.url). Unset: the embedded PGlite. */
+  postgresUrl?: string
+  /** postgres.js pool size (postgres.pool). */
+  postgresPool?: number
+  /** PGlite data directory. Default paths.pgDataDir(); "memory" keeps it in memory (tests, benchmarks). */
+  dataDir?: string
+  /** Apply pending migrations on open. Default true. */
+  migrate?: boolean
+}
+
+export type Repos = {
+  tasks: TaskRepo
+  events: EventRepo
+  agents: AgentRepo
+  daemons: DaemonRepo
+}
+
+export type StoreHealth = { state: "ok" | "down"; engine: Engine; latencyMs?: number; error?: string }
+
+export type Store = Repos & {
+  readonly engine: Engine
+  readonly sql: Sql
+  /** Where the data lives: the PGlite directory ("memory") or host:port/db. */
+  readonly location: string
+  /** pgvector's version, as installed in the database. */
+  readonly pgvector: string | undefined
+  /** What migrate-on-open applied (empty when nothing was pending or migrate was off). */
+  readonly migrated: MigrateResult | undefined
+  /** Run `fn` with repositories bound to one transaction. */
+  transaction<R>(fn: (repos: Repos) => Promise<R>): Promise<R>
+  /** One round trip, for /health. Never throws. */
+  health(timeoutMs?: number): Promise<StoreHealth>
+  close(): Promise<void>
+}
+
+/** Repositories over any Queryable: the store, or an open transaction. */
+export function repos(db: Queryable): Repos {
+  return { tasks: taskRepo(db), events: eventRepo(db), agents: agentRepo(db), daemons: daemonRepo(db) }
+}
+
+export async function openSql(opts: StoreOptions = {}): Promise<{ sql: Sql; location: string; pgvector?: string }> {
+  if (opts.postgresUrl) {
+    const { describeUrl, ensurePgvector, openPostgres } = await import("./postgres")
+    const location = describeUrl(opts.postgresUrl)
+    const sql = await openPostgres({ url: opts.postgresUrl, max: opts.postgresPool })
+    try {
+      return { sql, location, pgvector: await ensurePgvector(sql, location) }
+    } catch (e) {
+      await sql.close()
+      throw e
+    }
+  }
+  const { openPglite } = await import("./pglite")
+  const memory = opts.dataDir === "memory"
+  const dataDir = memory ? undefined : (opts.dataDir ?? paths.pgDataDir())
+  return { sql: await openPglite({ dataDir }), location: dataDir ?? "memory" }
+}
+
+export async function openStore(opts: StoreOptions = {}): Promise<Store> {
+  const { sql, location, pgvector } = await openSql(opts)
+  let migrated: MigrateResult | undefined
+  try {
+    if (opts.migrate !== false) migrated = await migrate(sql)
+  } catch (e) {
+    await sql.close()
+    throw e
+  }
+  const version = pgvector ?? (await vectorVersion(sql))
+  return {
+    ...repos(sql),
+    engine: sql.engine,
+    sql,
+    location,
+    pgvector: version,
+    migrated,
+    transaction: (fn) => sql.transaction((tx) => fn(repos(tx))),
+    health: (timeoutMs = 2000) => health(sql, timeoutMs),
+    close: () => sql.close(),
+  }
+}
+
+async function vectorVersion(sql: Queryable): Promise<string | undefined> {
+  const [row] = await sql.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'")
+  return row?.v
+}
+
+async function health(sql: Sql, timeoutMs: number): Promise<StoreHealth> {
+  const started = performance.now()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([
+      sql.query("SELECT 1"),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+      }),
+    ])
+    return { state: "ok", engine: sql.engine, latencyMs: Math.round((performance.now() - started) * 100) / 100 }
+  } catch (e) {
+    return { state: "down", engine: sql.engine, error: e instanceof Error ? e.message : String(e) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
