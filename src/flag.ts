@@ -54,6 +54,12 @@ export const sccUser = () => read("SCC_USER") ?? read("USER") ?? read("LOGNAME")
 export const ccaConfig = () => read("CCA_CONFIG")
 export const ccaDaemonUrl = () => read("CCA_DAEMON_URL")
 export const ccaApiKey = () => read("CCA_API_KEY")
+/** The daemon's ACP WebSocket URL, where the address it reports is not the one to dial. */
+export const ccaAcpUrl = () => read("CCA_ACP_URL")
+
+// Claude Code
+/** Claude Code's config home (default ~/.claude); its user config is then $CLAUDE_CONFIG_DIR/.claude.json. */
+export const claudeConfigDir = () => read("CLAUDE_CONFIG_DIR")
 
 // Docker / container engine
 export const dockerHost = () => read("DOCKER_HOST")

@@ -52,6 +52,8 @@ const root = defineCommand({
     status: lazy(() => import("./status")),
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
+    mcp: lazy(() => import("./mcp")),
+    plugin: lazy(() => import("./plugin")),
   },
 })
 

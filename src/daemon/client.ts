@@ -34,7 +34,7 @@ function notRunning(url: string, cause: unknown): AppError {
 
 export class DaemonClient {
   readonly url: string
-  private readonly apiKey?: string
+  readonly apiKey?: string
   private readonly timeoutMs: number
 
   constructor(opts: ClientOptions) {

@@ -1,4 +1,5 @@
 import type { AcpHooks, AgentInfo } from "../acp/server"
+import { actingFor } from "../acp/bridge"
 import { RpcError } from "../acp/errors"
 import { ErrorCode, type DelegateResult, type TaskOutcome } from "../acp/protocol"
 import type { Store } from "../store/store"
@@ -102,7 +103,7 @@ export function acpHooks({ orchestrator: o, store, defer = (fn) => setTimeout(fn
 
     onProgress(agent, p) {
       void (async () => {
-        const attempt = await attemptOf(p.taskId, agent.agentId)
+        const attempt = await attemptOf(p.taskId, actingFor(agent))
         if (attempt === undefined) return
         const data = p.data !== undefined && typeof p.data === "object" && p.data !== null && !Array.isArray(p.data) ? (p.data as Record<string, unknown>) : p.data === undefined ? {} : { data: p.data }
         const t = await store.tasks.progress(p.taskId, { progress: p.percent === undefined ? undefined : p.percent / 100, message: p.message, attempt, data })
@@ -145,7 +146,7 @@ export function acpHooks({ orchestrator: o, store, defer = (fn) => setTimeout(fn
         prompt: params.prompt,
         role: params.role ?? null,
         parentId: params.parentTaskId ?? null,
-        metadata: { ...params.metadata, delegatedBy: agent.agentId },
+        metadata: { ...params.metadata, delegatedBy: actingFor(agent) },
         source: "delegation",
       })
       if (!params.wait) return { taskId: task.id }

@@ -1,5 +1,6 @@
 import type { AcpServer } from "../acp/server"
 import type { AgentInfo } from "../acp/registry"
+import { isBridge } from "../acp/bridge"
 import { systemClock, type Clock, type Timer } from "../acp/clock"
 import { ConflictError, NotFoundError } from "../errors"
 import type { Logger } from "../log"
@@ -39,7 +40,7 @@ export type OrchestratorOptions = {
   refusalCooldownMs?: number
 }
 
-export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
+export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "coordinate" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
 
 type Running = { agentId: string; attempt: number; timer: Timer | null; accepted: boolean }
 
@@ -143,10 +144,10 @@ export class Orchestrator {
     }
   }
 
-  /** Healthy, connected agents with no task and no offer in flight. */
+  /** Healthy, connected agents with no task and no offer in flight (MCP bridges take no tasks). */
   idleAgents(): AgentInfo[] {
     const now = this.clock.now()
-    return this.acp.agents({ health: "healthy", connected: true }).filter((a) => a.taskIds.length === 0 && !this.reserved.has(a.agentId) && (this.cooldown.get(a.agentId) ?? 0) <= now)
+    return this.acp.agents({ health: "healthy", connected: true }).filter((a) => !isBridge(a) && a.taskIds.length === 0 && !this.reserved.has(a.agentId) && (this.cooldown.get(a.agentId) ?? 0) <= now)
   }
 
   private async round(): Promise<void> {

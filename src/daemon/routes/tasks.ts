@@ -18,6 +18,8 @@ export const CreateTaskBody = v.strictObject({
   prompt: v.optional(v.pipe(v.string(), v.maxLength(1_000_000))),
   role: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be a role name: lowercase letters, digits, - and _"))),
   priority: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-1000), v.maxValue(1000))),
+  /** Hand the task to a coordinator that splits it into subtasks. */
+  coordinate: v.optional(v.boolean()),
   parentId: v.optional(Id),
   maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7 * 24 * 3600 * 1000))),
