@@ -104,7 +104,7 @@ export function envLayer(env: Record<string, string>): { values: Record<string, 
     const schema = parts.length === 2 && section && key ? keySchema(section, key) : undefined
     if (!schema || !section || !key) {
       throw new ConfigError(`${name}: no such setting (expected ${ENV_PREFIX}SECTION__KEY, sections: ${SECTIONS.join(", ")})`, {
-        hint: `unset ${name}, or run \`cca daemon-config\` to see every key`,
+        hint: `unset ${name}, or run \`cca config explain --daemon\` to see every key`,
       })
     }
     ;(values[section] ??= {})[key] = coerceEnv(name, raw, keyKind(schema))
@@ -133,7 +133,7 @@ function validate(merged: Record<string, unknown>, sources: Map<string, Source>,
   const message = unknown ? (keys.length === 1 ? "no such section" : "no such key") : issue.message
   const where = source?.kind === "env" ? source.name : source?.kind === "file" ? `${source.path}: ${dotted}` : file ? `${file}: ${dotted}` : dotted
   const fix = source?.kind === "env" ? `fix or unset ${source.name}` : `fix ${dotted} in ${source?.kind === "file" ? source.path : (file ?? "cca.toml")}`
-  throw new ConfigError(`${where}: ${message}`, { hint: `${fix} (\`cca daemon-config\` lists every key and its default)` })
+  throw new ConfigError(`${where}: ${message}`, { hint: `${fix} (\`cca config explain --daemon\` lists every key and its default)` })
 }
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
