@@ -9,8 +9,10 @@ export default command({
     workspace: { type: "string", description: "Workspace directory (default: the current directory's repository)" },
     team: { type: "string", description: "Explain for this team instead of yours" },
     offline: { type: "boolean", description: "Use the cached org config only" },
+    daemon: { type: "boolean", description: "Explain the cca daemon's configuration (cca.toml, CCA__* overrides, defaults) instead" },
   },
   async run(ctx, args) {
+    if (args.daemon) return (await import("./config-daemon")).explainDaemon(ctx)
     const x = await explain({ workspace: args.workspace, team: args.team, offline: args.offline })
     for (const w of x.warnings) ctx.warn(w)
     if (args.field !== undefined) {

@@ -47,7 +47,6 @@ const root = defineCommand({
     stats: lazy(() => import("./stats")),
     audit: lazy(() => import("./audit")),
     db: lazy(() => import("./db")),
-    "daemon-config": lazy(() => import("./config-daemon")),
     daemon: lazy(() => import("./daemon")),
     keys: lazy(() => import("./keys")),
     status: lazy(() => import("./status")),

@@ -8,7 +8,7 @@ import { CcaConfig, keyKind, keySchema, SECTIONS } from "./schema"
 // Load cca.toml: the first of $CCA_CONFIG, ./cca.toml, ~/.config/cca/cca.toml
 // (only one file is read; they are not merged), then CCA__SECTION__KEY
 // environment overrides, then defaults. Every value remembers where it came
-// from, so `cca daemon-config` can explain it and a validation error can name
+// from, so `cca config explain --daemon` can explain it and a validation error can name
 // the file or variable to fix.
 
 export type Source = { kind: "default" } | { kind: "file"; path: string } | { kind: "env"; name: string }
@@ -111,7 +111,7 @@ export function envLayer(env: Record<string, string>): { values: Record<string, 
     const schema = parts.length === 2 && section && key ? keySchema(section, key) : undefined
     if (!schema || !section || !key) {
       throw new ConfigError(`${name}: no such setting (expected ${ENV_PREFIX}SECTION__KEY, sections: ${SECTIONS.join(", ")})`, {
-        hint: `unset ${name}, or run \`cca daemon-config\` to see every key`,
+        hint: `unset ${name}, or run \`cca config explain --daemon\` to see every key`,
       })
     }
     ;(values[section] ??= {})[key] = coerceEnv(name, raw, keyKind(schema))
@@ -141,7 +141,7 @@ function validate(merged: Record<string, unknown>, sources: Map<string, Source>,
   const message = unknown ? (keys.length === 1 ? "no such section" : "no such key") : issue.message
   const where = source?.kind === "env" ? source.name : source?.kind === "file" ? `${source.path}: ${dotted}` : file ? `${file}: ${dotted}` : dotted
   const fix = source?.kind === "env" ? `fix or unset ${source.name}` : `fix ${dotted} in ${source?.kind === "file" ? source.path : (file ?? "cca.toml")}`
-  throw new ConfigError(`${where}: ${message}`, { hint: `${fix} (\`cca daemon-config\` lists every key and its default)` })
+  throw new ConfigError(`${where}: ${message}`, { hint: `${fix} (\`cca config explain --daemon\` lists every key and its default)` })
 }
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {

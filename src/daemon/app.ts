@@ -145,17 +145,28 @@ export function createApp(deps: AppDeps): DaemonApp {
     return response
   }
 
+  function failed(request: Request, path: string, t0: number, e: unknown): Response {
+    log.error(`${request.method} ${path} failed`, e)
+    return finish(request, path, t0, errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" }))
+  }
+
+  // app.fetch (unlike app.handle) answers synchronously when the route's
+  // handler is synchronous, so the hot read paths never allocate a promise.
   function handle(request: Request, ip: ClientIp = "local"): Response | Promise<Response> {
     const t0 = now()
     const path = pathOf(request.url)
     const refused = guard(request, path, ip, t0)
     if (refused) return finish(request, path, t0, refused)
-    return (app.handle(request) as Promise<Response>).then(
+    let answer: Response | Promise<Response>
+    try {
+      answer = app.fetch(request) as Response | Promise<Response>
+    } catch (e) {
+      return failed(request, path, t0, e)
+    }
+    if (answer instanceof Response) return finish(request, path, t0, answer)
+    return answer.then(
       (response) => finish(request, path, t0, response),
-      (e: unknown) => {
-        log.error(`${request.method} ${path} failed`, e)
-        return finish(request, path, t0, errorResponse(500, { code: "internal", message: "internal error", hint: "the daemon log has the details" }))
-      },
+      (e: unknown) => failed(request, path, t0, e),
     )
   }
 

@@ -85,7 +85,7 @@ export class KeyRing {
 /** The key a request presents: `Authorization: Bearer KEY` or `X-API-Key: KEY`. */
 export function presentedKey(headers: Headers): string | undefined {
   const auth = headers.get("authorization")
-  if (auth && auth.length > 7 && auth.slice(0, 7).toLowerCase() === "bearer ") {
+  if (auth && auth.length > 7 && /^bearer /i.test(auth)) {
     const key = auth.slice(7).trim()
     if (key && !/\s/.test(key)) return key
   }

@@ -22,14 +22,15 @@ function labels(l: Record<string, string> | undefined): string {
 type RouteStats = { method: string; route: string; byStatus: Map<number, number>; latency: Histogram }
 
 export class Metrics {
-  private routes = new Map<string, RouteStats>()
+  private routes = new Map<string, Map<string, RouteStats>>() // route -> method -> stats
   private sources: GaugeSource[] = []
 
   /** One finished HTTP request. `route` is the route pattern, never the raw path (bounded label set). */
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route}`
-    let r = this.routes.get(key)
-    if (!r) this.routes.set(key, (r = { method, route, byStatus: new Map(), latency: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 } }))
+    let byMethod = this.routes.get(route)
+    if (!byMethod) this.routes.set(route, (byMethod = new Map()))
+    let r = byMethod.get(method)
+    if (!r) byMethod.set(method, (r = { method, route, byStatus: new Map(), latency: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 } }))
     r.byStatus.set(status, (r.byStatus.get(status) ?? 0) + 1)
     const h = r.latency
     // Buckets are cumulative; counting only the first one that fits keeps this loop short (render sums them).
@@ -47,11 +48,12 @@ export class Metrics {
   async render(): Promise<string> {
     const out: string[] = []
     out.push("# HELP cca_http_requests_total HTTP requests answered, by route and status.", "# TYPE cca_http_requests_total counter")
-    for (const { method, route, byStatus } of this.routes.values()) {
+    const all = [...this.routes.values()].flatMap((m) => [...m.values()])
+    for (const { method, route, byStatus } of all) {
       for (const [status, n] of byStatus) out.push(`cca_http_requests_total${labels({ method, route, status: String(status) })} ${n}`)
     }
     out.push("# HELP cca_http_request_duration_seconds HTTP request latency.", "# TYPE cca_http_request_duration_seconds histogram")
-    for (const { method, route, latency: h } of this.routes.values()) {
+    for (const { method, route, latency: h } of all) {
       let cumulative = 0
       BUCKETS.forEach((le, i) => out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: String(le) })} ${(cumulative += h.counts[i]!)}`))
       out.push(`cca_http_request_duration_seconds_bucket${labels({ method, route, le: "+Inf" })} ${h.count}`)

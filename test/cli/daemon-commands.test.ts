@@ -5,7 +5,7 @@ import { cli } from "../support/cli"
 import { tmpdir } from "../support/tmpdir"
 import { homeEnv } from "../e2e/daemon-process"
 
-// The daemon's commands that need no running daemon (keys, daemon-config) and
+// The daemon's commands that need no running daemon (keys, config explain --daemon) and
 // what the client commands do when there is none.
 
 test("keys create prints the key once and stores only its hash; list and revoke by id", async () => {
@@ -36,11 +36,11 @@ test("keys create prints the key once and stores only its hash; list and revoke 
   expect(missing.stderr).toContain("Try: cca keys list")
 })
 
-test("daemon-config explains every value with its source, and names bad keys and variables", async () => {
+test("config explain --daemon explains every value with its source, and names bad keys and variables", async () => {
   await using tmp = await tmpdir()
   const env = homeEnv(tmp.path)
   writeFileSync(join(tmp.path, "cca.toml"), '[daemon]\nhttp_port = 9555\n\n[redis]\nurl = "redis://:hunter2@cache:6379"\n')
-  const r = await cli(["daemon-config", "--json"], { name: "cca", env: { ...env, CCA__DAEMON__ACP_PORT: "9556" }, cwd: tmp.path })
+  const r = await cli(["config", "explain", "--daemon", "--json"], { name: "cca", env: { ...env, CCA__DAEMON__ACP_PORT: "9556" }, cwd: tmp.path })
   expect(r.code).toBe(0)
   const data = r.json().data
   expect(data.file).toBe(join(tmp.path, "cca.toml"))
@@ -49,11 +49,11 @@ test("daemon-config explains every value with its source, and names bad keys and
   expect(row("daemon.acp_port")).toMatchObject({ value: 9556, from: "env CCA__DAEMON__ACP_PORT" })
   expect(row("daemon.bind")).toMatchObject({ value: "127.0.0.1", from: "default" })
   expect(r.stdout).not.toContain("hunter2")
-  const human = await cli(["daemon-config"], { name: "cca", env, cwd: tmp.path })
+  const human = await cli(["config", "explain", "--daemon"], { name: "cca", env, cwd: tmp.path })
   expect(human.stdout).toMatch(/daemon\.http_port\s+9555\s+\S*cca\.toml/)
 
   writeFileSync(join(tmp.path, "cca.toml"), "[daemon]\nhttp_prot = 1\n")
-  const bad = await cli(["daemon-config"], { name: "cca", env, cwd: tmp.path })
+  const bad = await cli(["config", "explain", "--daemon"], { name: "cca", env, cwd: tmp.path })
   expect(bad.code).toBe(3)
   expect(bad.stderr).toContain(`${join(tmp.path, "cca.toml")}: daemon.http_prot: no such key`)
   const badEnv = await cli(["daemon", "--port", "0"], { name: "cca", env: { ...env, CCA__AGENTS__MAX_AGENTS: "lots" } })

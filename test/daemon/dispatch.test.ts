@@ -22,7 +22,7 @@ const task = async (id: string) => (await t.json("GET", `/api/v1/tasks/${id}`)).
 test("a task goes to an idle agent of its role, and its result completes it", async () => {
   const offered = signal<TaskAssignParams>()
   const frontendOffered: TaskAssignParams[] = []
-  await t.agent("fe-1", "r1-frontend", { taskAssign: (p) => (frontendOffered.push(p), { accepted: true }) })
+  const fe = await t.agent("fe-1", "r1-frontend", { taskAssign: (p) => (frontendOffered.push(p), { accepted: true }) })
   const be = await t.agent("be-1", "r1-backend", { taskAssign: (p) => (offered.resolve(p), { accepted: true }) })
   const accepted = signal<string>()
   const id = await create({ description: "add an endpoint", prompt: "add GET /x", role: "r1-backend", metadata: { ticket: 1 } })
@@ -43,6 +43,8 @@ test("a task goes to an idle agent of its role, and its result completes it", as
   await completed
   expect(await task(id)).toMatchObject({ status: "completed", result: "added", usage: { inputTokens: 120, outputTokens: 30 }, costUsd: 0.01, durationMs: 900 })
   expect(frontendOffered).toEqual([])
+  await fe.close() // idle agents would take the role-less tasks of the next test
+  await be.close()
 })
 
 test("a task without a role goes to any idle agent; one whose role has no agent waits", async () => {

@@ -66,7 +66,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     else if (a.health === "healthy") agents.idle++
   }
   return {
-    daemon: { id: ctx.daemonId, version: ctx.version, pid: ctx.pid, startedAt: p.startedAt, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), ...ctx.addresses() },
+    daemon: { id: ctx.daemonId, version: ctx.version, pid: ctx.pid, startedAt: p.startedAt, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), http: ctx.addresses().http, acp: ctx.addresses().acp },
     tasks: { ...counts, inFlight: ctx.orchestrator.inFlight },
     agents,
     pool: poolCheck(ctx),
