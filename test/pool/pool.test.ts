@@ -108,12 +108,23 @@ test("a spawn that fails says why, with the agent's last output, and frees its p
   expect(pool.get("broken")?.status).toBe("stopped")
   expect(pool.logs("broken").items.at(-1)!.text).toContain("spawn failed")
 
+  // A claude that never gets ready runs into the spawn timeout (agents.spawn_timeout_s) and is killed.
+  setup.options.claudePath = await fakeClaude(tmp.path, "echo 'waiting for a login that never comes' >&2\nexec sleep 60")
+  setup.options.readyTimeoutMs = 400
+  const slow = await pool.spawn({ role: "backend", id: "slow" }).then(() => undefined, (x: unknown) => x)
+  expect(slow).toBeInstanceOf(AgentStartError)
+  expect((slow as Error).message).toContain("not ready within 400 ms")
+  expect((slow as Error).message).toContain("waiting for a login that never comes")
+  expect(pool.list()).toEqual([])
+
   setup.options.claudePath = `${tmp.path}/no-such-claude`
   const missing = await pool.spawn({ role: "backend" }).then(() => undefined, (x: unknown) => x)
   expect(missing).toBeInstanceOf(AgentStartError)
   expect((missing as Error).message).toContain("cannot find the claude executable")
   expect((missing as InstanceType<typeof AgentStartError>).hint).toContain("install Claude Code")
-  expect(pool.canSpawn("backend")).toEqual({ ok: true })
+  // Three failed starts of one role within the window: the role's circuit is open.
+  expect(pool.canSpawn("backend")).toMatchObject({ ok: false, code: "role_degraded" })
+  expect(pool.canSpawn("qa")).toEqual({ ok: true })
 })
 
 test("the spawned command line carries the allowlist flags, never --dangerously-skip-permissions", async () => {
