@@ -14,7 +14,8 @@ export default command({
   meta: { name: "create", description: "Queue a task; prints its id (follow it with `cca task watch ID`)" },
   args: {
     description: { type: "positional", description: "What to do (also the prompt unless --prompt is given)", required: true },
-    role: { type: "string", description: "Role of the agent that should run it (default: any)" },
+    role: { type: "string", description: "Role of the agent that should run it (default: the role its words point to, else any)" },
+    coordinate: { type: "boolean", description: "Hand it to a coordinator agent, which delegates its parts to other roles" },
     prompt: { type: "string", description: "What the agent is sent, when it differs from the description" },
     priority: { type: "string", description: "Higher runs first (-1000..1000, default 0)" },
     parent: { type: "string", description: "Parent task id" },
@@ -26,6 +27,7 @@ export default command({
     const body = {
       description: String(args.description),
       role: args.role || undefined,
+      coordinate: args.coordinate ? true : undefined,
       prompt: args.prompt || undefined,
       priority: int("priority", args.priority),
       parentId: args.parent || undefined,

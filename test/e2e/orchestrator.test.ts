@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { binary } from "../support/cli"
+import { binary, cli } from "../support/cli"
 import { CLAUDE, claudeEnv, SONNET, sonnetCost } from "../support/claude"
 import { startModelServer, type ModelServer, type RecordedRequest } from "../support/model-server"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
@@ -137,7 +137,11 @@ test("agents of three roles; a task routed by its content runs on the backend ag
 test("a coordinated task: the coordinator reports progress and calls cca_delegate through the real MCP client, the child runs on the backend agent, the aggregate holds both", async () => {
   const co = await spawn("coordinator")
   ids.coordinator = co.id
-  const id = await create({ description: "e2e: ship the signup feature", coordinate: true })
+  // through the CLI, as a user would: `cca task create ... --coordinate`
+  const created = await cli(["task", "create", "e2e: ship the signup feature", "--coordinate", "--json"], { name: "cca", env: { CCA_DAEMON_URL: d.ready.http, CCA_API_KEY: key } })
+  expect(created.code, created.stderr).toBe(0)
+  const id = created.json().data.id as string
+  expect(created.json().data).toMatchObject({ role: "coordinator", coordinate: true })
   await until(id, "completed")
   const parent = await task(id)
   expect(parent).toMatchObject({ status: "completed", role: "coordinator", agentId: co.id, result: "signup shipped; backend said: signup API built" })
