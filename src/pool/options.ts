@@ -38,6 +38,8 @@ export type PoolOptions = {
   logEntries: number
   terminalBufferBytes: number
   permissions: PermissionsConfig
+  /** agents.sandbox: "docker" is not supported by this pool yet, so it refuses to spawn rather than run agents unconfined. */
+  sandbox?: "none" | "docker"
   /** Added to every agent's environment (e.g. the model endpoint). */
   env?: Record<string, string>
   link?: () => PoolLink | undefined
@@ -81,6 +83,7 @@ export function poolOptions(config: CcaConfig, extra: Partial<PoolOptions> = {})
     logEntries: a.log_entries,
     terminalBufferBytes: a.terminal_buffer_kib * 1024,
     permissions: permissionsFromConfig(a.permissions),
+    sandbox: a.sandbox,
     heartbeatMs: config.acp.heartbeat_interval_s * 1000,
     ...extra,
   }
@@ -90,5 +93,7 @@ export function poolOptions(config: CcaConfig, extra: Partial<PoolOptions> = {})
 export function poolWarnings(config: CcaConfig): string[] {
   const p = config.agents.permissions
   const dangerous = [...(p.mode === "dangerous" ? ["every role"] : []), ...Object.entries(p.roles).filter(([, r]) => r.mode === "dangerous").map(([role]) => `role ${role}`)]
-  return dangerous.length ? [`agents.permissions: mode = "dangerous" for ${dangerous.join(", ")}: those agents run with --dangerously-skip-permissions (every tool call allowed without review)`] : []
+  const warnings = dangerous.length ? [`agents.permissions: mode = "dangerous" for ${dangerous.join(", ")}: those agents run with --dangerously-skip-permissions (every tool call allowed without review)`] : []
+  if (config.agents.sandbox === "docker") warnings.push('agents.sandbox = "docker" is not supported by this version: the pool refuses to spawn agents until it is set to "none"')
+  return warnings
 }

@@ -89,6 +89,12 @@ test("max_agents refuses the next spawn with pool_full (409) and a hint, countin
   const [a] = await Promise.all([first, second])
   await pool.stop(a!.id)
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
+
+  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  setup.options.sandbox = "docker"
+  const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
+  expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
+  expect((sandboxed as Error).message).toContain('agents.sandbox = "docker"')
   expect(pool.canSpawn("nobody")).toMatchObject({ ok: false, code: "unknown_role" })
 })
 
@@ -125,6 +131,12 @@ test("a spawn that fails says why, with the agent's last output, and frees its p
   // Three failed starts of one role within the window: the role's circuit is open.
   expect(pool.canSpawn("backend")).toMatchObject({ ok: false, code: "role_degraded" })
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
+
+  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  setup.options.sandbox = "docker"
+  const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
+  expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
+  expect((sandboxed as Error).message).toContain('agents.sandbox = "docker"')
 })
 
 test("the spawned command line carries the allowlist flags, never --dangerously-skip-permissions", async () => {
