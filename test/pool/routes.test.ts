@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test"
 import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { join } from "node:path"
+import { AcpClient } from "../../src/acp/client"
+import { BRIDGE_CAPABILITY } from "../../src/acp/bridge"
 import { CLAUDE, claudeEnv, SONNET } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
 import { testDaemon, type TestDaemon } from "../daemon/harness"
@@ -131,8 +133,12 @@ test("a role whose agents keep failing is degraded in health, status and workloa
 
 test("remote agents are listed beside local ones; pool actions on them are 409; attach needs a pty agent and a WebSocket", async () => {
   await t.agent("remote-1", "observer", {})
+  const bridge = new AcpClient({ url: t.daemon.acp, apiKey: t.key, agent: { agentId: "remote-1/mcp", role: "observer", capabilities: [BRIDGE_CAPABILITY] }, reconnect: false })
+  await bridge.connect()
   const list = await t.json("GET", "/api/v1/agents")
   expect(list.body.items).toContainEqual(expect.objectContaining({ id: "remote-1", kind: "remote", status: "idle" }))
+  expect(list.body.items.map((a: { id: string }) => a.id)).not.toContain("remote-1/mcp") // an agent's MCP bridge is no agent
+  await bridge.close()
   expect((await t.json("GET", "/api/v1/workloads")).body.roles.observer).toMatchObject({ agents: 1, idle: 1 })
   const stop = await t.json("POST", "/api/v1/agents/remote-1/stop")
   expect(stop.status).toBe(409)

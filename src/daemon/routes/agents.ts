@@ -1,5 +1,6 @@
 import { Elysia } from "elysia"
 import * as v from "valibot"
+import { isBridge } from "../../acp/bridge"
 import type { AgentInfo } from "../../acp/registry"
 import { ConflictError, NotFoundError } from "../../errors"
 import type { PoolAgent } from "../../pool/types"
@@ -11,7 +12,8 @@ import { API_PREFIX } from "../prefix"
 import { upgrade, wantsUpgrade } from "../upgrade"
 
 // Agents: the local pool's (spawned here, Claude Code processes of this
-// daemon) and the remote ones connected over ACP (`cca worker`). Spawn, stop,
+// daemon) and the remote ones connected over ACP (`cca worker`). An agent's
+// MCP bridge (`ID/mcp`, src/acp/bridge.ts) is a link, not an agent: not listed. Spawn, stop,
 // logs, direct messages and the terminal of pty agents (attach, a WebSocket)
 // are the pool's; hooks of pty agents come back through /agents/:id/hooks.
 
@@ -87,7 +89,7 @@ export function agentRoutes(ctx: DaemonContext) {
       "/agents",
       async ({ query }) => {
         const locals = await Promise.all(pool.list({ role: query.role }).map(local))
-        const remotes = ctx.acp.agents({ role: query.role, health: query.health }).filter((a) => !pool.get(a.agentId)).map(agentJson)
+        const remotes = ctx.acp.agents({ role: query.role, health: query.health }).filter((a) => !isBridge(a) && !pool.get(a.agentId)).map(agentJson)
         return { items: [...locals.filter((a) => !query.health || a.health === query.health), ...remotes] }
       },
       { query: ListQuery, detail: doc({ summary: "Agents: this daemon's pool (kind local) and remote ones connected over ACP", tags: ["agents"] }) },
@@ -191,7 +193,7 @@ export function agentRoutes(ctx: DaemonContext) {
       "/workloads",
       async () => {
         const locals = pool.list()
-        const agents = ctx.acp.agents().filter((a) => !pool.get(a.agentId))
+        const agents = ctx.acp.agents().filter((a) => !isBridge(a) && !pool.get(a.agentId))
         const roles: Record<string, { agents: number; idle: number; busy: number; unhealthy: number; degraded: boolean }> = {}
         const count = (role: string, kind: "idle" | "busy" | "unhealthy") => {
           const r = (roles[role] ??= { agents: 0, idle: 0, busy: 0, unhealthy: 0, degraded: false })

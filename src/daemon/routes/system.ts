@@ -1,4 +1,5 @@
 import { Elysia } from "elysia"
+import { isBridge } from "../../acp/bridge"
 import type { DaemonContext } from "../context"
 import { doc } from "../context"
 import { errorResponse } from "../http-errors"
@@ -57,7 +58,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     else if (a.status === "idle") agents.idle++
   }
   for (const a of ctx.acp.agents()) {
-    if (ctx.pool.get(a.agentId)) continue
+    if (isBridge(a) || ctx.pool.get(a.agentId)) continue
     agents.total++
     if (a.health === "healthy") agents.healthy++
     if (!a.connected) continue
