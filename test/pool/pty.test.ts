@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test"
-import { readlinkSync } from "node:fs"
+import { readdirSync, readFileSync, readlinkSync } from "node:fs"
+import { join } from "node:path"
 import { plainText } from "../../src/agent/pty-driver"
 import { CLAUDE, claudeEnv, SONNET, within } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
@@ -101,6 +102,17 @@ test("attach replays the terminal and streams it live; input and resize reach th
   expect(tty).toMatch(/^\/dev\/pts\/\d+$/)
   expect(Bun.spawnSync(["stty", "-F", tty, "size"]).stdout.toString().trim()).toBe("33 90")
   first.ws.send(JSON.stringify({ type: "input", data: "\x15" })) // Ctrl-U: leave the input box empty
+
+  // The hooks' bearer token (the daemon's agent key) is in the agent's environment, not in its settings file or any other.
+  const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")
+  const token = environ.find((kv) => kv.startsWith("CCA_HOOK_TOKEN="))!.slice("CCA_HOOK_TOKEN=".length)
+  expect(token).toMatch(/^cca_/)
+  const stateDir = join(t.tmp.path, "agents", "pty-1")
+  expect(readFileSync(join(stateDir, "settings.json"), "utf8")).toContain("Bearer $CCA_HOOK_TOKEN")
+  for (const f of readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+    const path = join(f.parentPath, f.name)
+    expect({ path, leaks: readFileSync(path, "latin1").includes(token) }).toEqual({ path, leaks: false })
+  }
 
   // A late viewer gets the past from the ring buffer, at the new size.
   const second = attach("pty-1", t.key)
