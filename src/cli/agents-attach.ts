@@ -2,6 +2,7 @@ import { command } from "./common"
 import { connect } from "../daemon/client"
 import { ConflictError, NetworkError, UsageError } from "../errors"
 import { writeErr } from "../output"
+import type { AttachServerText } from "../pool/attach"
 import type { AgentView } from "./agents-view"
 
 // `cca agents attach ID`: this terminal on a pty agent's terminal, over the
@@ -63,7 +64,7 @@ function attachTerminal(url: string, apiKey: string | undefined, agentId: string
         void out.flush()
         return
       }
-      let m: { type: string; crashed?: boolean; code?: number | null; signal?: string | null; message?: string }
+      let m: AttachServerText
       try {
         m = JSON.parse(ev.data)
       } catch {

@@ -14,7 +14,7 @@ import type { AgentPool, AttachNotice, PoolAttachment } from "./types"
 // Binary frames keep terminal bytes as they are; control travels as JSON.
 
 export type AttachHello = { type: "attached"; agentId: string; cols: number; rows: number }
-export type AttachServerText = AttachHello | AttachNotice
+export type AttachServerText = AttachHello | AttachNotice | { type: "error"; message: string }
 export type AttachClientText = { type: "resize"; cols: number; rows: number } | { type: "input"; data: string }
 
 /** What the server needs from a WebSocket. */
