@@ -8,12 +8,13 @@ import { routingOf } from "./records"
 import type { Route } from "./router"
 
 // One dispatch round: find work for idle agents (and agents to start). The
-// pending tasks an idle agent could take, or, while the local pool has room,
-// every pending task, are read in claim order (priority, then age); for each
+// pending tasks (those an idle agent could take first) are read in claim
+// order (priority, then age), or taken from the backlog when the daemon
+// knows the queue exactly (backlog.ts: then a round reads nothing); for each
 // the router picks an idle agent, asks for a new agent of the task's role, or
 // leaves it waiting. A chosen task is claimed (the store's atomic SKIP LOCKED
-// update, so two daemons never take one task), its routing decision recorded,
-// and offered to the agent through its executor.
+// update, so two daemons never take one task), offered to the agent through
+// its executor, and its routing decision kept for the record.
 //
 // Roles: an explicit role (or the coordinator) is binding. A role found from
 // the content is a preference: when no agent of that role is live and none can
@@ -39,9 +40,14 @@ export class Dispatcher {
     private readonly opts: DispatcherOptions,
   ) {}
 
-  /** New or requeued tasks may be pending. */
-  noteWork(): void {
-    this.backlog.note()
+  /** New work: a task created here, or (none given) anything that may be pending now. */
+  noteWork(task?: Task): void {
+    this.backlog.note(task)
+  }
+
+  /** A task that is not pending any more. */
+  dropWork(taskId: string): void {
+    this.backlog.drop(taskId)
   }
 
   /** Look for work. Calls made while a round runs fold into one more round. */
@@ -79,10 +85,13 @@ export class Dispatcher {
     if ((idle.length === 0 && !room) || this.backlog.isClear(room, idleRoles)) return
     const mark = this.backlog.mark()
     const live = new Set(workers.filter((w) => w.live).map((w) => w.role))
-    const limit = idle.length * 2 + 8
-    const tasks = await this.claimable(room, [...idleRoles], live, limit)
+    const limit = idle.length * 2 + 32
+    const known = this.backlog.known()
+    const tasks = known ?? (await this.claimable(room, [...idleRoles], live, limit))
+    const whole = known !== null || tasks.length < limit
     const owed = new Map(this.spawning)
     const base = this.o.records.poolView(workers, new Set([...busy, ...this.reserved]), room, tasks.length)
+    const left: Task[] = []
     let assigned = 0
     for (const task of tasks) {
       if (this.o.isStopped) return
@@ -94,30 +103,36 @@ export class Dispatcher {
       const covered = owed.get(spawnRole) ?? 0
       if (candidates.length === 0 && covered > 0) {
         owed.set(spawnRole, covered - 1) // an agent of the role is starting; this task waits for it
+        left.push(task)
         continue
       }
       const state = this.o.records.state(task, { ...base, canSpawn })
       const route = this.o.router.route({ task, candidates, canSpawn, spawnRole, tried: this.o.tried.get(task.id) ?? new Set(), state })
+      if (route.kind === "assign") {
+        if (await this.assign(task, route, state)) assigned++ // (a failed claim: the task is not pending any more)
+        continue
+      }
       if (route.kind === "spawn") this.spawn(route.role)
-      else if (route.kind === "assign" && (await this.assign(task, route, state))) assigned++
+      left.push(task)
     }
-    if (assigned === tasks.length && tasks.length < limit) this.backlog.cleared(mark, room, idleRoles)
-    if (tasks.length === limit && assigned > 0) this.again = true
+    this.backlog.settled(mark, whole, idleRoles, tasks, left)
+    if (!known && tasks.length === limit && assigned > 0) this.again = true
   }
 
   /**
    * Pending tasks past their backoff, highest priority first, then oldest.
-   * While the pool can start agents every task is a candidate; otherwise only
-   * those an idle agent could take: its role's, unrouted ones, and soft-routed
-   * ones whose role has no live agent.
+   * While the pool can start agents every task is a candidate. Otherwise the
+   * ones an idle agent could take come first (its role's, unrouted ones, and
+   * soft-routed ones whose role has no live agent) and the rest after them,
+   * so that a read returning fewer than `limit` rows is the whole queue.
    */
   private async claimable(room: boolean, roles: string[], live: Set<string>, limit: number): Promise<Task[]> {
     if (room) return this.o.store.tasks.listClaimable({ limit })
     const orphans = ACTION_ROLES.filter((r) => !live.has(r))
     const rows = await this.o.store.sql.query(
       `SELECT * FROM tasks WHERE status = 'pending' AND available_at <= now()
-         AND (role IS NULL OR role = ANY($1::text[]) OR (role = ANY($2::text[]) AND metadata->'routing'->>'reason' = ANY($3::text[])))
-       ORDER BY priority DESC, id LIMIT $4`,
+       ORDER BY (role IS NULL OR role = ANY($1::text[]) OR (role = ANY($2::text[]) AND metadata->'routing'->>'reason' = ANY($3::text[]))) DESC,
+         priority DESC, id LIMIT $4`,
       [roles, orphans, [...SOFT_REASONS], limit],
     )
     return rows.map(toTask)
@@ -154,8 +169,8 @@ export class Dispatcher {
     }
     const decision = this.o.records.decision(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
     const entry = this.o.track(claimed.task, agent.id, executor, decision)
+    void this.offer(claimed.task, entry) // a local agent gets its prompt before anything else is awaited
     await this.o.publish(claimed.event, claimed.task)
-    void this.offer(claimed.task, entry)
     return true
   }
 

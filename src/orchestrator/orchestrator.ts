@@ -81,6 +81,8 @@ export class Orchestrator implements TaskSink {
   private readonly running: RunningTasks
   /** Agents that lost a task, per task: the router prefers others for its next attempt. */
   readonly tried = new Map<string, Set<string>>()
+  /** Tasks created here whose `created` event has not come back over the bus yet. */
+  private readonly ownCreated = new Set<string>()
   /** Tasks that delegated in this daemon's life: their completion carries an aggregate. */
   private readonly parents = new Set<string>()
   private ticker: Timer | null = null
@@ -104,8 +106,11 @@ export class Orchestrator implements TaskSink {
 
   async start(): Promise<void> {
     await this.bus.start()
-    // Tasks created or requeued anywhere (other daemons too, on Redis) may be waiting for an agent here.
-    this.bus.on("*", (e) => (e.type === "created" || e.type === "requeued") && this.dispatcher.noteWork())
+    // Tasks created or requeued elsewhere (other daemons, on Redis) may be waiting for an agent here.
+    this.bus.on("*", (e) => {
+      if (e.type === "created" && this.ownCreated.delete(e.taskId)) return // known already: createTask noted it
+      if (e.type === "created" || e.type === "requeued") this.dispatcher.noteWork()
+    })
     this.ticker = this.clock.setInterval(() => {
       this.dispatcher.noteWork() // backoffs that ran out, tasks seen by no event
       void this.dispatch()
@@ -134,7 +139,9 @@ export class Orchestrator implements TaskSink {
       metadata: { ...input.metadata, routing: { role: decision.role, reason: decision.reason, scores: decision.scores } },
     })
     if (parent) this.parents.add(parent.id)
-    this.dispatcher.noteWork()
+    this.dispatcher.noteWork(t.task)
+    this.ownCreated.add(t.task.id)
+    if (this.ownCreated.size > 10_000) this.ownCreated.clear() // a bus that never delivers must not grow this
     await this.publish(t.event, t.task)
     void this.dispatch()
     return t.task
@@ -169,10 +176,11 @@ export class Orchestrator implements TaskSink {
   private async cancelOne(id: string, reason: string): Promise<Transition | undefined> {
     const t = await this.store.tasks.cancel(id, reason)
     if (!t) return undefined
+    this.dispatcher.dropWork(id)
     const entry = this.forget(id)
     if (entry) {
       entry.executor.cancel(entry.agentId, id, reason)
-      await this.settle(entry, { end: "cancelled", code: "cancelled" })
+      this.settle(entry, { end: "cancelled", code: "cancelled" })
     } else if (t.previousStatus === "running" && t.task.agentId) {
       this.remote.cancel(t.task.agentId, id, reason) // running here before a restart, or on another daemon's agent
     }
@@ -222,7 +230,7 @@ export class Orchestrator implements TaskSink {
     this.forget(taskId)
     entry.executor.cancel(entry.agentId, taskId, "timeout")
     if (t) {
-      await this.settle(entry, { end: "failed", code: "timeout", durationMs: timeoutMs })
+      this.settle(entry, { end: "failed", code: "timeout", durationMs: timeoutMs })
       await this.publish(t.event, t.task)
       await this.ended(t.task)
     }
@@ -247,7 +255,7 @@ export class Orchestrator implements TaskSink {
     const tried = this.tried.get(taskId) ?? new Set<string>()
     tried.add(agentId)
     this.tried.set(taskId, tried)
-    if (mine) await this.settle(mine, { end: t.task.status === "failed" ? "failed" : "requeued", code: reason.code })
+    if (mine) this.settle(mine, { end: t.task.status === "failed" ? "failed" : "requeued", code: reason.code })
     await this.publish(t.event, t.task)
     if (isFinal(t.task)) await this.ended(t.task)
     return t
@@ -285,7 +293,7 @@ export class Orchestrator implements TaskSink {
     const mine = this.running.get(outcome.taskId)
     if (mine?.agentId === agentId) this.forget(outcome.taskId)
     if (t) {
-      if (mine) await this.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? "agent_failed" : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
+      if (mine) this.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? "agent_failed" : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
       await this.publish(t.event, t.task)
       await this.ended(t.task)
     }
@@ -316,13 +324,15 @@ export class Orchestrator implements TaskSink {
 
   // ---- records, coordination, events ----
 
-  /** Settle the routing record of an attempt with its reward. */
-  private async settle(entry: Running, r: AttemptResult): Promise<void> {
+  /**
+   * Record the routing decision of an attempt with its reward. In the
+   * background: the task's event does not wait for it (records.flush() does).
+   */
+  private settle(entry: Running, r: AttemptResult): void {
     const d = entry.decision
     if (!d) return
     const next = this.records.state(entry.task, this.records.poolView(this.workers(), this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
-    const rewarded = await this.records.settle(d, r, next)
-    if (rewarded !== undefined) this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward: rewarded, done: r.end !== "requeued" })
+    this.records.settle(d, r, next, (reward) => this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward, done: r.end !== "requeued" }))
   }
 
   /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */
@@ -391,6 +401,7 @@ export class Orchestrator implements TaskSink {
     this.local?.close()
     const requeued = await this.store.tasks.requeueRunning({ owner: this.owner }, { reason: { code: "daemon_shutdown", message: `daemon ${this.owner} shut down while the task was running` } })
     for (const t of requeued) await this.publish(t.event, t.task)
+    await this.records.flush()
     return { requeued: requeued.length }
   }
 

@@ -49,6 +49,7 @@ export class RoutingRecords {
    * statement. (Completions recorded by other daemons join after a restart.)
    */
   private readonly durations = new Map<string, Promise<number[]>>()
+  private readonly pending = new Set<Promise<unknown>>()
 
   constructor(private readonly o: RecordsOptions) {
     this.repo = experienceRepo(o.db)
@@ -115,8 +116,19 @@ export class RoutingRecords {
     return b
   }
 
-  /** Record a decision with its reward; resolves with the reward (undefined if the row could not be written). */
-  async settle(d: Decision, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
+  /** Record a decision with its reward, in the background; `observe` hears the reward once it is written. */
+  settle(d: Decision, r: AttemptResult, next: EncodedState | null, observe?: (reward: number) => void): void {
+    const write = this.write(d, r, next).then((reward) => reward !== undefined && observe?.(reward))
+    this.pending.add(write)
+    void write.finally(() => this.pending.delete(write))
+  }
+
+  /** Resolves once every record being written is in the table (before the store closes; in tests). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending])
+  }
+
+  private async write(d: Decision, r: AttemptResult, next: EncodedState | null): Promise<number | undefined> {
     try {
       const usage = { ...ZERO, ...r.usage }
       const baseline = r.end === "completed" ? await this.baseline(d.action, r.durationMs) : { ms: this.o.baselineMs, source: "default" as const, samples: 0 }

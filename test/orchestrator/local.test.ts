@@ -53,6 +53,7 @@ test("with no agent, a task's role gets a new agent; the task runs on it and the
   expect(done.usage).toEqual({ inputTokens: 900, outputTokens: 40, cacheCreationTokens: 50, cacheReadTokens: 7000 })
   expect(done.costUsd).toBeCloseTo(sonnetCost(usage), 9)
 
+  await o().records.flush()
   const [row] = await o().records.repo.forTask(id)
   expect(row).toMatchObject({ algorithm: "heuristic", action: "backend", actionIndex: 2, done: true, reward: 1.3 })
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, executor: "local", attempt: 1, routing: "content", spawned: true })
@@ -81,6 +82,7 @@ test("with the pool full and its agent busy, the next task waits in the queue an
   expect(await finished(first)).toMatchObject({ status: "completed", agentId: agent!.id })
   expect((await claimed).data.agentId).toBe(agent!.id)
   expect(await finished(second)).toMatchObject({ status: "completed", agentId: agent!.id, result: "next one done" })
+  await o().records.flush()
   const [row] = await o().records.repo.forTask(second)
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, spawned: false, routing: "explicit" })
   expect(row!.state.task.role).toBe("backend")

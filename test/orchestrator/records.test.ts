@@ -31,7 +31,11 @@ async function seen(id: string, type: string): Promise<{ type: string; data: Rec
   const past = (await t.daemon.ctx.orchestrator.taskEvents(id)).find((e) => e.type === type)
   return past ?? next
 }
-const experiences = (id: string) => t.daemon.ctx.orchestrator.records.repo.forTask(id)
+/** The routing records of a task, once the ones being written are in. */
+const experiences = async (id: string) => {
+  await t.daemon.ctx.orchestrator.records.flush()
+  return t.daemon.ctx.orchestrator.records.repo.forTask(id)
+}
 
 /** An agent that accepts every task and reports what `answer` says when asked. */
 async function worker(id: string, role: string, answer: (p: TaskAssignParams) => Parameters<Awaited<ReturnType<TestDaemon["agent"]>>["result"]>[0] | null = (p) => ({ taskId: p.taskId, status: "completed", output: `done: ${p.prompt}` })) {

@@ -115,20 +115,51 @@ test("the heuristic router: idle agents first, the one idle longest, not one tha
   expect(r.route(ctx({ candidates: [] }))).toEqual({ kind: "wait" })
 })
 
-test("the backlog: a read that left nothing waiting clears its roles until new work is noted; a read overtaken by new work clears nothing", () => {
+const pendingTask = (id: string, priority = 0) => ({ id, priority }) as Task
+
+test("the backlog: unknown until a round sees the queue; then tasks created here are known exactly, and a read is needed only after other work", () => {
   const b = new Backlog()
   expect(b.isClear(false, ["backend"])).toBe(false) // nothing known at first
-  let mark = b.mark()
-  b.cleared(mark, false, ["backend"])
+  expect(b.known()).toBeNull()
+
+  // a read of the idle agents' roles only (the pool is full) that left nothing waiting clears those roles
+  b.settled(b.mark(), false, ["backend"], [], [])
   expect(b.isClear(false, ["backend"])).toBe(true)
   expect(b.isClear(false, ["backend", "qa"])).toBe(false)
   expect(b.isClear(true, ["backend"])).toBe(false) // with room, only a read of the whole queue tells
   b.note()
   expect(b.isClear(false, ["backend"])).toBe(false)
-  mark = b.mark()
-  b.note() // a task created while the read ran
-  b.cleared(mark, true, [])
-  expect(b.isClear(false, ["backend"])).toBe(false)
-  b.cleared(b.mark(), true, [])
-  expect(b.isClear(true, ["qa", "frontend"])).toBe(true)
+
+  // a read of the whole queue: from then on the queue is known
+  b.settled(b.mark(), true, [], [], [])
+  expect(b.isClear(true, ["qa"])).toBe(true)
+  expect(b.known()).toEqual([])
+  const a = pendingTask("0001", 0)
+  const urgent = pendingTask("0003", 5)
+  b.note(a)
+  b.note(urgent)
+  expect(b.isClear(true, [])).toBe(false)
+  expect(b.known()!.map((t) => t.id)).toEqual(["0003", "0001"]) // claim order: priority, then age
+
+  // a round routes them; a task created meanwhile stays known; one left waiting too
+  const mark = b.mark()
+  const late = pendingTask("0004")
+  b.note(late)
+  b.settled(mark, true, [], [urgent, a], [a])
+  expect(b.known()!.map((t) => t.id)).toEqual(["0001", "0004"])
+  b.drop("0001") // cancelled while it waited
+  expect(b.known()!.map((t) => t.id)).toEqual(["0004"])
+  b.settled(b.mark(), true, [], [late], [])
+  expect(b.isClear(false, [])).toBe(true)
+
+  // anything else (a requeue, the tick, another daemon's task) means reading again
+  b.note()
+  expect(b.known()).toBeNull()
+  b.note(pendingTask("0005"))
+  expect(b.known()).toBeNull()
+  // and a read overtaken by such work settles nothing
+  const m = b.mark()
+  b.note()
+  b.settled(m, true, [], [], [])
+  expect(b.known()).toBeNull()
 })
