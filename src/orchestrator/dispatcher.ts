@@ -98,7 +98,8 @@ export class Dispatcher {
       idle = idle.filter((w) => !this.reserved.has(w.id))
       const spawnRole = task.role ?? this.opts.defaultRole
       const canSpawn = this.canSpawn(spawnRole)
-      const binding = task.role !== null && (!SOFT_REASONS.has(routingOf(task).reason) || live.has(task.role) || canSpawn)
+      const starting = (this.spawning.get(task.role ?? "") ?? 0) > 0
+      const binding = task.role !== null && (!SOFT_REASONS.has(routingOf(task).reason) || live.has(task.role) || canSpawn || starting)
       const candidates = binding ? idle.filter((w) => w.role === task.role) : idle
       const covered = owed.get(spawnRole) ?? 0
       if (candidates.length === 0 && covered > 0) {
