@@ -79,6 +79,8 @@ export class Orchestrator implements TaskSink {
   readonly store: Store
   private readonly dispatcher: Dispatcher
   private readonly running: RunningTasks
+  /** The tail of each task's report chain (see inOrder). */
+  private readonly reports = new Map<string, Promise<void>>()
   /** Agents that lost a task, per task: the router prefers others for its next attempt. */
   readonly tried = new Map<string, Set<string>>()
   /** Tasks created here whose `created` event has not come back over the bus yet. */
@@ -263,17 +265,40 @@ export class Orchestrator implements TaskSink {
 
   // ---- what executors report (TaskSink) ----
 
+  /**
+   * Problem: progress arrives as an ACP notification and its handling is
+   * asynchronous, so a result sent right after it could be applied first,
+   * and the progress event would land after the task ended (or be lost).
+   * Fix: an agent's reports about one task apply in the order they arrived.
+   */
+  private inOrder<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.reports.get(taskId) ?? Promise.resolve()).then(fn)
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.reports.set(taskId, tail)
+    void tail.then(() => {
+      if (this.reports.get(taskId) === tail) this.reports.delete(taskId)
+    })
+    return run
+  }
+
   progress(agentId: string, p: Progress): void {
-    void (async () => {
+    this.inOrder(p.taskId, async () => {
       const attempt = await this.attemptOf(p.taskId, agentId)
       if (attempt === undefined) return
       const data = p.data !== undefined && typeof p.data === "object" && p.data !== null && !Array.isArray(p.data) ? (p.data as Record<string, unknown>) : p.data === undefined ? {} : { data: p.data }
       const t = await this.store.tasks.progress(p.taskId, { progress: p.percent === undefined ? undefined : p.percent / 100, message: p.message, attempt, data })
       if (t) await this.publish(t.event, t.task)
-    })().catch((e: unknown) => this.log.warn(`progress of task ${p.taskId}: ${(e as Error).message}`))
+    }).catch((e: unknown) => this.log.warn(`progress of task ${p.taskId}: ${(e as Error).message}`))
   }
 
-  async result(agentId: string, outcome: Outcome): Promise<void> {
+  result(agentId: string, outcome: Outcome): Promise<void> {
+    return this.inOrder(outcome.taskId, () => this.applyResult(agentId, outcome))
+  }
+
+  private async applyResult(agentId: string, outcome: Outcome): Promise<void> {
     const entry = this.running.get(outcome.taskId)
     if (entry && entry.agentId !== agentId) return
     if (entry) await entry.ready

@@ -47,6 +47,21 @@ test("a task goes to an idle agent of its role, and its result completes it", as
   await be.close()
 })
 
+test("progress sent right before the result is applied before it: every progress event precedes completed", async () => {
+  const a = await t.agent("burst-1", "r-burst", { taskAssign: () => ({ accepted: true }) })
+  const id = await create({ description: "report a lot, then finish", role: "r-burst" })
+  await taskEvent(t, id, "accepted")
+  const completed = taskEvent(t, id, "completed")
+  // Notifications and the result leave on one connection back to back; the daemon handles them asynchronously.
+  for (let i = 1; i <= 20; i++) a.progress({ taskId: id, percent: i * 4, message: `step ${i}` })
+  await a.result({ taskId: id, status: "completed", output: "done" })
+  await completed
+  const events = await t.daemon.ctx.store.events.list(id)
+  const order = events.filter((e) => e.type === "progress" || e.type === "completed").map((e) => (e.type === "progress" ? String(e.data.message) : e.type))
+  expect(order).toEqual([...Array.from({ length: 20 }, (_, i) => `step ${i + 1}`), "completed"])
+  await a.close()
+})
+
 test("a task without a role goes to any idle agent; one whose role has no agent waits", async () => {
   const got = signal<TaskAssignParams>()
   const a = await t.agent("any-1", "r2-anything", { taskAssign: (p) => (got.resolve(p), { accepted: true }) })
