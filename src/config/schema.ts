@@ -89,7 +89,8 @@ export const AgentPermissions = v.strictObject({
 export type AgentPermissions = v.InferOutput<typeof AgentPermissions>
 
 export const AgentsSection = v.strictObject({
-  max_agents: v.optional(count, 8),
+  /** Local agents at most; 0 runs none here (tasks go to remote `cca worker`s only). */
+  max_agents: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 or more")), 8),
   /** The Claude Code CLI; a bare name is looked up on PATH. */
   claude_path: v.optional(nonEmpty, "claude"),
   /** The model agents use; empty: Claude Code's default. */

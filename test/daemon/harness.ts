@@ -37,7 +37,10 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
-  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...opts.pool } })
+  // No local agents unless the test asks for them: otherwise the dispatcher would
+  // spawn a real `claude` (found on bun run's PATH) for every pending task.
+  const noPool = sections.agents === undefined && opts.pool === undefined ? { maxAgents: 0 } : {}
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...noPool, ...opts.pool } })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }

@@ -16,7 +16,11 @@ export type DaemonProcess = {
 }
 
 export function homeEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  // No local agents unless the test configures them: otherwise the daemon would
+  // spawn a real `claude` (found on bun run's PATH) for every pending task.
+  const wantsAgents = Object.keys(extra).some((k) => k.startsWith("CCA__AGENTS__"))
   const env: Record<string, string> = {
+    ...(wantsAgents ? {} : { CCA__AGENTS__MAX_AGENTS: "0" }),
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     XDG_DATA_HOME: join(home, ".local", "share"),
