@@ -1,28 +1,9 @@
+import type { TaskJson } from "../daemon/task-json"
 import { keyValues } from "../output"
 
 // The task as the daemon's API returns it, and how commands print it.
 
-export type TaskView = {
-  id: string
-  parentId: string | null
-  role: string | null
-  description: string
-  priority: number
-  status: "pending" | "running" | "completed" | "failed" | "cancelled"
-  progress: number | null
-  progressMessage: string | null
-  result: string | null
-  error: { code: string; message: string; hint?: string } | null
-  usage: { inputTokens: number; outputTokens: number }
-  costUsd: number
-  durationMs: number | null
-  agentId: string | null
-  attempts: number
-  maxAttempts: number
-  createdAt: string
-  startedAt: string | null
-  finishedAt: string | null
-}
+export type TaskView = TaskJson
 
 export function describeTask(t: TaskView): string {
   return keyValues([

@@ -5,6 +5,7 @@ import type { DaemonContext } from "../context"
 import { doc } from "../context"
 import { API_PREFIX } from "../prefix"
 import { taskEventStream } from "../sse"
+import { taskJson } from "../task-json"
 
 // Tasks: create (202, asynchronous), list with filters and paging, get,
 // cancel, and the event stream (server-sent events with Last-Event-ID replay).
@@ -42,17 +43,6 @@ const ListQuery = v.strictObject({
 const Params = v.object({ id: Id })
 const CancelBody = v.optional(v.strictObject({ reason: v.optional(v.pipe(v.string(), v.maxLength(1000))) }))
 const EventsQuery = v.strictObject({ after: v.optional(Int(0, Number.MAX_SAFE_INTEGER)) })
-
-export function taskJson(t: Task) {
-  return {
-    ...t,
-    createdAt: t.createdAt.toISOString(),
-    updatedAt: t.updatedAt.toISOString(),
-    availableAt: t.availableAt.toISOString(),
-    startedAt: t.startedAt?.toISOString() ?? null,
-    finishedAt: t.finishedAt?.toISOString() ?? null,
-  }
-}
 
 export function taskRoutes(ctx: DaemonContext) {
   const o = ctx.orchestrator

@@ -1,6 +1,7 @@
 import * as z from "zod"
 import { isAppError, PrerequisiteError } from "../../errors"
 import { FINAL_EVENT_TYPES, type TaskEventJson } from "../../orchestrator/events"
+import type { TaskJson } from "../../daemon/task-json"
 import { FINAL_STATUSES } from "../../store/task-types"
 import type { DaemonLink } from "../daemon"
 import { defineTool, type Call, type ToolContext } from "../tool"
@@ -8,25 +9,7 @@ import { defineTool, type Call, type ToolContext } from "../tool"
 // Tasks: create (and optionally wait for the outcome), status of one task or
 // of the whole daemon, and the activity feed.
 
-export type TaskJson = {
-  id: string
-  parentId: string | null
-  role: string | null
-  description: string
-  priority: number
-  status: "pending" | "running" | "completed" | "failed" | "cancelled"
-  progress: number | null
-  progressMessage: string | null
-  result: string | null
-  error: { code: string; message: string; hint?: string } | null
-  agentId: string | null
-  attempts: number
-  maxAttempts: number
-  durationMs: number | null
-  costUsd: number
-  createdAt: string
-  finishedAt: string | null
-}
+export type { TaskJson }
 
 const taskPath = (id: string) => `/api/v1/tasks/${encodeURIComponent(id)}`
 
