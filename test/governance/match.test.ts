@@ -56,3 +56,23 @@ test("regex-special characters in literals and classes stay literal", () => {
   expect(globMatch("a\\b", "a[\\]b")).toBe(true)
   expect(globMatch("a]b", "a[]]b")).toBe(true) // as in fnmatch, a `]` first in a class is literal
 })
+
+test("star-only patterns (matched without a regex) agree with a regex reference on generated cases", () => {
+  // A seeded generator over a small alphabet, so overlaps between the pieces are common.
+  let seed = 42
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n)
+  const word = (alphabet: string, max: number) => Array.from({ length: rand(max + 1) }, () => alphabet[rand(alphabet.length)]).join("")
+  const reference = (pattern: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+^${}()|\\]/g, "\\$&")).join(".*")}$`, "s")
+  let checked = 0
+  for (let i = 0; i < 3000; i++) {
+    const pattern = word("ab*", 7)
+    const value = word("ab", 7)
+    expect([pattern, value, globMatch(value, pattern)]).toEqual([pattern, value, reference(pattern).test(value)])
+    checked++
+  }
+  expect(checked).toBe(3000)
+  expect(globMatch("aa", "a*a")).toBe(true)
+  expect(globMatch("a", "a*a")).toBe(false)
+  expect(globMatch("", "*")).toBe(true)
+  expect(globMatch("abc", "a*bc*c")).toBe(false)
+})
