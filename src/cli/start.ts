@@ -5,7 +5,6 @@ import { isAppError } from "../errors"
 import { projectName } from "../git/root"
 import { renderExplain } from "../governance/render"
 import { resolveToken } from "../org/auth"
-import { loadOrgConfig } from "../org/load"
 import { writeErr } from "../output"
 import { connect } from "../sandbox/engine"
 import { planLaunch, planView, sessionsRoot } from "../sandbox/plan"
@@ -41,7 +40,7 @@ export default command({
     const notes: string[] = []
     let ws = resolveWorkspace(args.workspace, { allowSuspicious: args["allow-suspicious-workspace"] })
     ws = await settleBranch(ctx, ws, { branch: args.branch, allowProtected: Boolean(args["allow-protected"]), dryRun }, notes)
-    const x = await governedConfig({ workspace: ws.path, team: args.team, offline: args.offline, image: args.image })
+    const { explained: x, org } = await governedConfig({ workspace: ws.path, team: args.team, offline: args.offline, image: args.image })
     for (const w of x.warnings) ctx.warn(w)
     for (const d of x.denied) ctx.warn(`not added: ${d.item} (${d.target_type}): ${d.reason}`)
 
@@ -54,10 +53,9 @@ export default command({
 
     const docker = await engine
     const notify = (m: string) => (ctx.json ? ctx.log.info(m) : writeErr(m))
-    const org = await loadOrgConfig({ offline: true })
     const stats = recordSessionStart(
       { project: projectName(ws.path), team: x.team, branch: ws.branch, expectedHours: x.effective.session.timeout_hours },
-      { policy: org.config.stats, orgId: org.config.organization.id ?? org.config.organization.name },
+      { policy: org.stats, orgId: org.organization.id ?? org.organization.name },
     )
     const plan = planLaunch({ config: x, workspace: ws, imageFlag: args.image, sessionsRoot: sessionsRoot(), session: stats.id })
     let launched

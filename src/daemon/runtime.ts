@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { UnavailableError } from "../errors"
 import { writeJsonAtomic } from "../files"
 import { paths } from "../paths"
+import { processAlive } from "../store/dir-lock"
 
 // What a running daemon leaves in paths.runDir(): `daemon.pid`, an exclusive
 // lock (one daemon per data dir), and `daemon.json`, the addresses it bound
@@ -13,15 +14,6 @@ export type RuntimeInfo = { pid: number; http: string; acp: string; daemonId: st
 
 export const pidFile = () => join(paths.runDir(), "daemon.pid")
 export const runtimeFile = () => join(paths.runDir(), "daemon.json")
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
 
 function readPid(path: string): number | undefined {
   try {

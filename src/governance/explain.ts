@@ -1,4 +1,4 @@
-import { loadOrgConfig } from "../org/load"
+import { loadOrgConfig, type LoadedOrgConfig } from "../org/load"
 import { mark } from "../trace"
 import { loadProjectConfig } from "../org/project"
 import { orgSettings } from "../org/settings"
@@ -37,29 +37,51 @@ export function localStores(repoRoot: string | null): StoreFile[] {
   return files
 }
 
-export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
+/** What the merge reads, loaded once: `start` merges it twice (with and without the default image). */
+export type ExplainInputs = {
+  now: Date
+  org: LoadedOrgConfig
+  team: string | null
+  project: Awaited<ReturnType<typeof loadProjectConfig>>
+  local: Awaited<ReturnType<typeof readStores>>
+  root: string
+  host: Host
+}
+
+export async function loadExplainInputs(opts: ExplainOptions = {}): Promise<ExplainInputs> {
   mark("explain")
   const now = opts.now ?? new Date()
-  // Started before the root is known: the org config and the team do not depend on it.
-  const orgLoad = loadOrgConfig({ offline: opts.offline, now: () => now.getTime() })
-  const settingsLoad = opts.team === undefined ? orgSettings() : undefined
+  // The user config is read once, for the org source and the team; the org
+  // load starts before the workspace root is known, since it does not need it.
+  const settingsLoad = orgSettings()
+  const orgLoad = settingsLoad.then((settings) => loadOrgConfig({ offline: opts.offline, now: () => now.getTime(), settings }))
   const { root, repo } = await findWorkspace(opts.workspace)
   const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(repo ? root : null), now)])
   mark("explain inputs loaded")
+  return { now, org, team: opts.team ?? settings.team ?? null, project, local, root, host: opts.host ?? realHost() }
+}
+
+/** The merge over loaded inputs; `image` is a command-line request (source `cli`). */
+export function explainFrom(inputs: ExplainInputs, image?: string): Explained {
+  const { org, project, local } = inputs
   const result = computeEffectiveConfig({
     org: org.config,
-    team: opts.team ?? settings?.team ?? null,
+    team: inputs.team,
     project: project?.config ?? null,
     localExceptions: local.exceptions,
-    image: opts.image,
-    now,
-    host: opts.host ?? realHost(),
+    image,
+    now: inputs.now,
+    host: inputs.host,
   })
   mark("merged")
   return {
     ...result,
     warnings: [...org.warnings, ...(project?.warnings ?? []), ...local.warnings, ...result.warnings],
     org: { name: org.config.organization.name, source: org.source, origin: org.origin, stale: org.stale, fetched_at: org.fetchedAt ?? null },
-    workspace: { root, project_config: project?.path ?? null },
+    workspace: { root: inputs.root, project_config: project?.path ?? null },
   }
+}
+
+export async function explain(opts: ExplainOptions = {}): Promise<Explained> {
+  return explainFrom(await loadExplainInputs(opts), opts.image)
 }

@@ -2,7 +2,7 @@ import { ConfigError, PrerequisiteError } from "../errors"
 import * as flag from "../flag"
 import { fromCache, isExpired, readCache, sha256 } from "./cache"
 import type { OrgConfig } from "./schema"
-import { orgSettings } from "./settings"
+import { orgSettings, type OrgSettings } from "./settings"
 import { resolveSource, type ResolvedSource } from "./source"
 
 // The one way to get the org config. A fresh cache answers without a request
@@ -33,12 +33,14 @@ export type LoadOrgOptions = {
   timeoutMs?: number
   /** Injected clock (ms since the epoch), for expiry. */
   now?: () => number
+  /** The user's settings when the caller has read them already (it needs the team too). */
+  settings?: OrgSettings
 }
 
 export const SETUP_HINT = "scc setup --org <url|github:owner/repo:path|file> --team <team>"
 
 export async function loadOrgConfig(opts: LoadOrgOptions = {}): Promise<LoadedOrgConfig> {
-  const settings = await orgSettings({ source: opts.source, auth: opts.auth })
+  const settings = opts.settings ?? (await orgSettings({ source: opts.source, auth: opts.auth }))
   if (settings.source === undefined) {
     throw new PrerequisiteError("no organization config source is configured", { hint: SETUP_HINT })
   }

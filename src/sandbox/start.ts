@@ -1,8 +1,9 @@
 import type Docker from "dockerode"
 import { BlockedError } from "../errors"
-import { explain, type Explained, type ExplainOptions } from "../governance/explain"
+import { explainFrom, loadExplainInputs, type Explained, type ExplainOptions } from "../governance/explain"
 import { explainField, renderField } from "../governance/render"
 import type { EffectiveConfig } from "../governance/types"
+import type { OrgConfig } from "../org/schema"
 import { connect } from "./engine"
 import { ensureContainer, type LaunchOptions, type LaunchResult } from "./launch"
 import { DEFAULT_IMAGE, type LaunchPlan } from "./plan"
@@ -34,18 +35,20 @@ export function assertNotBlocked(config: EffectiveConfig, explanation: () => str
  * When no layer (and no --image) picks an image the launch uses DEFAULT_IMAGE,
  * which must pass blocked_base_images too: the same function judges it (as a
  * command-line request, so exceptions apply as they would), and its verdict
- * is used for the image only, not for what explain shows.
+ * is used for the image only, not for what explain shows. The org config
+ * comes back too: the launch reads its stats policy.
  */
-export async function governedConfig(opts: ExplainOptions): Promise<Explained> {
-  const x = await explain(opts)
+export async function governedConfig(opts: ExplainOptions): Promise<{ explained: Explained; org: OrgConfig }> {
+  const inputs = await loadExplainInputs(opts)
+  const x = explainFrom(inputs, opts.image)
   assertNotBlocked(x, () => explainBlocked(x))
   if (x.effective.image === null) {
-    const y = await explain({ ...opts, image: DEFAULT_IMAGE })
+    const y = explainFrom(inputs, DEFAULT_IMAGE)
     const blocked = y.blocked.filter((b) => b.target_type === "image")
     const only = { ...y, blocked }
     assertNotBlocked(only, () => `the default image ${DEFAULT_IMAGE} (used because no layer sets sandbox.image):\n${explainBlocked(only)}`)
   }
-  return x
+  return { explained: x, org: inputs.org.config }
 }
 
 export type Launched = LaunchResult & { docker: Docker }

@@ -12,7 +12,8 @@ export type DirLock = { path: string; release(): void }
 
 type Holder = { pid: number; host?: string; since?: string }
 
-function alive(pid: number): boolean {
+/** Is a process with this pid running (EPERM: yes, but not ours to signal)? */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -55,7 +56,7 @@ export function acquireDirLock(dir: string, what = "the embedded store"): DirLoc
       // Our own pid in a lock this process does not hold: left by an earlier
       // incarnation that had the same pid (pid 1 in a restarted container).
       const ours = holder?.pid === process.pid && !held.has(path)
-      if (holder && !ours && alive(holder.pid)) {
+      if (holder && !ours && processAlive(holder.pid)) {
         throw new UnavailableError(`${what} at ${dir} is in use by process ${holder.pid}`, {
           hint: "stop that process first (usually `cca daemon`), or ask the running daemon (`cca status`)",
           details: { dir, pid: holder.pid },
