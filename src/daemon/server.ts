@@ -7,6 +7,7 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { Orchestrator } from "../orchestrator/orchestrator"
+import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
 import { createPool } from "../pool/pool"
@@ -41,6 +42,9 @@ export type DaemonOptions = {
   taskClock?: Clock
   /** Pool settings over the ones from config (tests: the claude binary, its environment, a clock). */
   pool?: Partial<PoolOptions>
+  /** Prompt stages and task end hooks after the daemon's own (src/orchestrator/stages.ts). */
+  stages?: readonly PromptStage[]
+  endHooks?: readonly TaskEndHook[]
 }
 
 export type RunningDaemon = {
@@ -148,6 +152,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
+      stages: [...(opts.stages ?? [])],
+      endHooks: [...(opts.endHooks ?? [])],
     })
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).

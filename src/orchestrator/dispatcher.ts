@@ -6,6 +6,7 @@ import type { Orchestrator } from "./orchestrator"
 import type { Running } from "./running"
 import { routingOf } from "./records"
 import type { Route } from "./router"
+import { preparePrompt, PromptRejected } from "./stages"
 
 // One dispatch round: find work for idle agents (and agents to start). The
 // pending tasks (those an idle agent could take first) are read in claim
@@ -170,15 +171,23 @@ export class Dispatcher {
     }
     const decision = this.o.records.decision(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
     const entry = this.o.track(claimed.task, agent.id, executor, decision)
-    void this.offer(claimed.task, entry) // a local agent gets its prompt before anything else is awaited
+    void this.offer(claimed.task, entry, agent) // with no prompt stages, a local agent gets its prompt before anything else is awaited
     await this.o.publish(claimed.event, claimed.task)
     return true
   }
 
-  private async offer(task: Task, entry: Running): Promise<void> {
+  private async offer(task: Task, entry: Running, agent: Worker): Promise<void> {
     const { agentId, executor } = entry
     try {
-      const answer = await executor.assign(agentId, task, entry.attempt)
+      let sent = task
+      let notes: Record<string, unknown> = {}
+      if (this.o.stages.length > 0) {
+        const prepared = await preparePrompt(this.o.stages, task, agent, this.o.log)
+        if (this.o.entry(task.id) !== entry) return // cancelled or timed out meanwhile
+        sent = { ...task, prompt: prepared.prompt }
+        notes = prepared.notes
+      }
+      const answer = await executor.assign(agentId, sent, entry.attempt)
       if (this.o.entry(task.id) !== entry) {
         executor.release(agentId, task.id) // finished (or was cancelled) before the answer came
         return
@@ -189,13 +198,18 @@ export class Dispatcher {
           this.o.agentState(agentId, "busy", task.id)
           void this.o.store.agents.markState(agentId, "busy", { currentTaskId: task.id }).catch(() => {})
         }
-        await this.o.publish(await this.o.store.events.append(task.id, "accepted", { agentId, attempt: task.attempts, executor: executor.kind }), task)
+        const t = await this.o.store.tasks.accept(task.id, { attempt: entry.attempt, data: { agentId, attempt: task.attempts, executor: executor.kind, ...(Object.keys(notes).length > 0 ? { prompt: notes } : {}) }, notes })
+        if (t) {
+          entry.task = t.task
+          await this.o.publish(t.event, t.task)
+        }
         return
       }
       // The refusing agent sits out a while, so the task goes to another one (or waits for the tick).
       this.cooldown.set(agentId, this.o.clock.now() + this.opts.refusalCooldownMs)
       await this.o.requeue(task.id, agentId, { code: "agent_refused", message: `agent ${agentId} refused the task${answer.reason ? `: ${answer.reason}` : ""}` })
     } catch (e) {
+      if (e instanceof PromptRejected) return void (await this.o.rejected(entry, e))
       this.o.log.warn(`offering task ${task.id} to agent ${agentId} failed: ${(e as Error).message}`)
       await this.o.requeue(task.id, agentId, { code: "agent_unreachable", message: `offering the task to agent ${agentId} failed: ${(e as Error).message}` })
     } finally {

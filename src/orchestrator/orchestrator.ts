@@ -16,6 +16,7 @@ import { RoutingRecords, type AttemptResult } from "./records"
 import { RunningTasks, type Running } from "./running"
 import { RemoteExecutor, type AcpPort } from "./remote"
 import { HeuristicRouter, type Router } from "./router"
+import { EndHooks, PromptRejected, type PromptStage, type TaskEndHook } from "./stages"
 
 // The task lifecycle. A created task is persisted with the role the router
 // gives it, dispatched (dispatcher.ts: routed to an idle agent of a local or
@@ -59,6 +60,10 @@ export type OrchestratorOptions = {
   refusalCooldownMs?: number
   /** After a failed spawn, that role is not spawned again for this long. */
   spawnRetryMs?: number
+  /** What shapes a prompt before an agent gets it, in order (stages.ts). */
+  stages?: readonly PromptStage[]
+  /** What hears every task that ended (stages.ts). */
+  endHooks?: readonly TaskEndHook[]
 }
 
 export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "coordinate" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
@@ -77,6 +82,8 @@ export class Orchestrator implements TaskSink {
   readonly log: Logger
   readonly clock: Clock
   readonly store: Store
+  readonly stages: readonly PromptStage[]
+  private readonly endHooks: EndHooks
   private readonly dispatcher: Dispatcher
   private readonly running: RunningTasks
   /** The tail of each task's report chain (see inOrder). */
@@ -98,6 +105,8 @@ export class Orchestrator implements TaskSink {
     this.running = new RunningTasks(this.clock)
     this.router = opts.router ?? new HeuristicRouter()
     this.maxDepth = opts.maxDepth ?? 3
+    this.stages = opts.stages ?? []
+    this.endHooks = new EndHooks(opts.endHooks ?? [], opts.log)
     this.bus = new TaskEventBus(opts.state)
     this.records = new RoutingRecords({ db: opts.store.sql, log: opts.log, tokenBudget: opts.tokenBudget ?? 50_000, baselineMs: opts.baselineMs ?? 60_000, maxDepth: this.maxDepth, maxAgents: opts.maxAgents ?? 8 })
     this.remote = new RemoteExecutor(opts.acp)
@@ -263,6 +272,27 @@ export class Orchestrator implements TaskSink {
     return t
   }
 
+  /**
+   * A prompt stage refused the task (stages.ts): it fails for good with the
+   * stage's error. Not the agent's doing, so no routing record is written.
+   */
+  async rejected(entry: Running, e: PromptRejected): Promise<void> {
+    const taskId = entry.task.id
+    if (this.running.get(taskId) !== entry) return
+    entry.decision = undefined
+    this.forget(taskId)
+    entry.executor.release(entry.agentId, taskId)
+    const t = await this.store.tasks.fail(taskId, { code: e.code, message: e.message, hint: e.hint, details: e.details }, { attempt: entry.attempt })
+    if (!t) return
+    await this.publish(t.event, t.task)
+    await this.ended(t.task)
+  }
+
+  /** Wait for the end hooks running now (tests, drain). */
+  flushEndHooks(): Promise<void> {
+    return this.endHooks.flush()
+  }
+
   // ---- what executors report (TaskSink) ----
 
   /**
@@ -363,6 +393,7 @@ export class Orchestrator implements TaskSink {
   /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */
   private async ended(task: Task): Promise<void> {
     this.tried.delete(task.id)
+    if (this.endHooks.size > 0) this.endHooks.fire(task)
     if (task.parentId) await childEnded(this.store, task, (e, parent) => this.publish(e, parent))
   }
 
@@ -427,6 +458,7 @@ export class Orchestrator implements TaskSink {
     const requeued = await this.store.tasks.requeueRunning({ owner: this.owner }, { reason: { code: "daemon_shutdown", message: `daemon ${this.owner} shut down while the task was running` } })
     for (const t of requeued) await this.publish(t.event, t.task)
     await this.records.flush()
+    await this.endHooks.flush()
     return { requeued: requeued.length }
   }
 

@@ -235,6 +235,26 @@ export function taskRepo(db: Queryable) {
       return rows.map(toTask)
     },
 
+    /**
+     * The agent holding `attempt` took the task: an `accepted` event with
+     * `data`, and `notes` (what the prompt stages did: memory used, tokens
+     * saved) merged into `metadata.prompt`. Undefined when the attempt is not
+     * the task's running one any more.
+     */
+    accept(id: string, a: { attempt: number; data: Record<string, unknown>; notes?: Record<string, unknown> }): Promise<Transition | undefined> {
+      if (!isUuid(id)) return Promise.resolve(undefined)
+      return one(
+        transitionSql(
+          `UPDATE tasks SET metadata = CASE WHEN $3::jsonb = '{}'::jsonb THEN metadata ELSE metadata || jsonb_build_object('prompt', $3::jsonb) END
+           WHERE id = $1::uuid AND status = 'running' AND attempts = $2::int
+           RETURNING *`,
+          `'accepted'`,
+          `$4::jsonb`,
+        ),
+        [id, a.attempt, a.notes ?? {}, a.data],
+      )
+    },
+
     /** Record progress of a running task. */
     progress(id: string, p: { progress?: number; message?: string; sessionId?: string; attempt?: number; data?: Record<string, unknown> }): Promise<Transition | undefined> {
       if (!isUuid(id)) return Promise.resolve(undefined)

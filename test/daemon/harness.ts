@@ -1,12 +1,11 @@
 import * as v from "valibot"
 import { join } from "node:path"
 import { AcpClient, type AcpClientHandlers } from "../../src/acp/client"
-import type { Clock } from "../../src/acp/clock"
 import { generateKey } from "../../src/config/keys"
 import { CcaConfig } from "../../src/config/schema"
 import { createLogger } from "../../src/log"
 import type { PoolOptions } from "../../src/pool/options"
-import { startDaemon, type RunningDaemon } from "../../src/daemon/server"
+import { startDaemon, type DaemonOptions, type RunningDaemon } from "../../src/daemon/server"
 import type { TaskEventJson } from "../../src/orchestrator/events"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 
@@ -27,7 +26,9 @@ export type TestDaemon = {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Clock; pool?: Partial<PoolOptions> } = {}): Promise<TestDaemon> {
+export type TestDaemonOptions = Pick<DaemonOptions, "taskClock" | "pool" | "stages" | "endHooks">
+
+export async function testDaemon(sections: Sections = {}, opts: TestDaemonOptions = {}): Promise<TestDaemon> {
   const tmp = await tmpdir({ prefix: "cca-daemon-test-" })
   const { key, hash, id } = generateKey()
   const config = v.parse(CcaConfig, {
@@ -40,7 +41,7 @@ export async function testDaemon(sections: Sections = {}, opts: { taskClock?: Cl
   // No local agents unless the test asks for them: otherwise the dispatcher would
   // spawn a real `claude` (found on bun run's PATH) for every pending task.
   const noPool = sections.agents === undefined && opts.pool === undefined ? { maxAgents: 0 } : {}
-  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...noPool, ...opts.pool } })
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, stages: opts.stages, endHooks: opts.endHooks, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...noPool, ...opts.pool } })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }
