@@ -1,5 +1,6 @@
 import type { AcpServer } from "../acp/server"
 import type { DocumentDecoration } from "elysia"
+import type { Embedder } from "../embeddings/types"
 import type { Orchestrator } from "../orchestrator/orchestrator"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
@@ -22,6 +23,8 @@ export type DaemonContext = {
   store: Store
   state: StateStore
   acp: Pick<AcpServer, "agents" | "agent" | "status" | "broadcast" | "url">
+  /** The one embedder of [embeddings], shared by memory, code search and routing features; loads its model on first use. */
+  embedder: Embedder
   /** The addresses it listens on, once bound. */
   addresses(): { http: string; acp: string }
 }

@@ -6,6 +6,7 @@ import type { CcaConfig } from "../config/schema"
 import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
+import { createEmbedder } from "../embeddings/embedder"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
@@ -170,8 +171,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const acpBound = await acp.listen()
     cleanup.push(() => acp.stop())
 
+    const embedder = createEmbedder(config.embeddings)
+    cleanup.push(() => embedder.close?.())
     const ctx: DaemonContext = {
       version: VERSION,
+      embedder,
       daemonId,
       pid: process.pid,
       startedAt: new Date(),
