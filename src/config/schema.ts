@@ -60,6 +60,19 @@ export const RedisSection = v.strictObject({
 })
 export type RedisSection = v.InferOutput<typeof RedisSection>
 
+const positive = v.pipe(v.number(), v.minValue(0.05, "must be at least 0.05 (seconds)"))
+
+/** `[cluster]`: many daemons on one postgres.url (and redis.url). */
+export const ClusterSection = v.strictObject({
+  /** How long a daemon's lease holds without renewal; a daemon silent for longer is presumed dead and its tasks adopted. */
+  lease_s: v.optional(positive, 10),
+  /** How often a daemon renews its lease and looks for dead ones; at most half of lease_s (checked at daemon start). */
+  renew_s: v.optional(positive, 2),
+  /** An adopted task that ran on a remote worker waits this long for the worker to report it to another daemon before any agent may take it. */
+  worker_grace_s: v.optional(seconds, 10),
+})
+export type ClusterSection = v.InferOutput<typeof ClusterSection>
+
 const toolRules = v.array(nonEmpty)
 const permissionMode = v.picklist(["allowlist", "sandbox", "dangerous"], "must be allowlist, sandbox or dangerous")
 const roleName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]{0,39}$/, "must be a role name (lowercase letters, digits, - and _)"))
@@ -195,6 +208,7 @@ export const CcaConfig = v.strictObject({
   daemon: v.optional(DaemonSection, {}),
   postgres: v.optional(PostgresSection, {}),
   redis: v.optional(RedisSection, {}),
+  cluster: v.optional(ClusterSection, {}),
   agents: v.optional(AgentsSection, {}),
   tasks: v.optional(TasksSection, {}),
   acp: v.optional(AcpSection, {}),

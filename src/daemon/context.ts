@@ -1,6 +1,7 @@
 import type { AcpServer } from "../acp/server"
 import type { DocumentDecoration } from "elysia"
 import type { Embedder } from "../embeddings/types"
+import type { Cluster } from "../orchestrator/cluster"
 import type { Orchestrator } from "../orchestrator/orchestrator"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
@@ -23,6 +24,8 @@ export type DaemonContext = {
   store: Store
   state: StateStore
   acp: Pick<AcpServer, "agents" | "agent" | "status" | "broadcast" | "url">
+  /** This daemon's lease and the adoptions it made (many daemons on one database). */
+  cluster?: Cluster
   /** The one embedder of [embeddings], shared by memory, code search and routing features; loads its model on first use. */
   embedder: Embedder
   /** The addresses it listens on, once bound. */

@@ -6,6 +6,7 @@ import type { CcaConfig } from "../config/schema"
 import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
+import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
@@ -101,13 +102,36 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => store.close())
     if (!store.vectors.available) warnings.push(`${store.vectors.reason}: ${store.vectors.off.join(", ")} off (their routes answer 503). Try: ${store.vectors.hint}`)
     const daemonId = config.daemon.id || loadDaemonId()
-    await store.daemons.register({ id: daemonId, host: hostname(), pid: process.pid, version: VERSION })
+    await checkDaemonId(store, daemonId)
+    // The cluster's callbacks reach parts made further down.
+    const late: { orchestrator?: Orchestrator; state?: StateStore; acpUrl?: string } = {}
+    let httpUrl = ""
+    const cluster = new Cluster({
+      store,
+      owner: daemonId,
+      log,
+      leaseMs: config.cluster.lease_s * 1000,
+      renewMs: config.cluster.renew_s * 1000,
+      workerGraceMs: config.cluster.worker_grace_s * 1000,
+      version: VERSION,
+      bridge: (on) => late.state?.bridge?.(on),
+      info: () => ({ httpUrl: httpUrl || undefined, acpUrl: late.acpUrl, events: late.state?.health().events }),
+      adopted: async (moved) => {
+        await late.orchestrator?.absorb(moved)
+      },
+      fenced: async (by) => {
+        const n = late.orchestrator?.abandonAll(`daemon ${by ?? "another daemon"} adopted this daemon's tasks`) ?? 0
+        if (n) log.warn(`dropped ${n} task(s) this daemon no longer owns`)
+      },
+    })
+    await cluster.join()
     const orphans = await store.tasks.recoverOrphans(daemonId)
     await store.agents.stopAllOf(daemonId)
     const recovered = { requeued: orphans.filter((t) => t.task.status === "pending").length, failed: orphans.filter((t) => t.task.status === "failed").length }
     if (orphans.length) log.warn(`recovered ${orphans.length} task(s) left running by a previous run: ${recovered.requeued} requeued, ${recovered.failed} failed (attempts used up)`)
 
-    const state: StateStore = await openState({ redisUrl: config.redis.url || undefined, log })
+    const state: StateStore = await openState({ redisUrl: config.redis.url || undefined, log, notify: store.notify })
+    late.state = state
     cleanup.push(() => state.close())
     state.onHealth((h) => (h.state === "ok" ? log.info(`state (${h.backend}) is ok again`) : log.warn(`state (${h.backend}) is degraded: ${h.detail ?? ""}`)))
 
@@ -127,7 +151,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       requestTimeoutMs: config.acp.request_timeout_s * 1000,
       log,
     })
-    let httpUrl = ""
     const pool = createPool(
       poolOptions(config, {
         owner: daemonId,
@@ -157,6 +180,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       stages: [...(opts.stages ?? [])],
       endHooks: [...(opts.endHooks ?? [])],
     })
+    late.orchestrator = orchestrator
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
       onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
@@ -170,7 +194,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await orchestrator.start()
     cleanup.push(() => orchestrator.stop())
     const acpBound = await acp.listen()
+    late.acpUrl = acpBound.url
     cleanup.push(() => acp.stop())
+    cluster.start()
+    cleanup.push(() => cluster.stop())
 
     const embedder = createEmbedder(config.embeddings)
     cleanup.push(() => embedder.close?.())
@@ -185,6 +212,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       store,
       state,
       acp,
+      cluster,
       addresses: () => ({ http: httpUrl, acp: acpBound.url }),
     }
     const metrics = new Metrics()
@@ -234,6 +262,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         httpOpen = false
         void http.stop(false) // stop accepting; requests in flight finish (not awaited: event streams never do)
         const { requeued } = await orchestrator.drain(config.daemon.shutdown_grace_s * 1000)
+        await cluster.stop()
         if (requeued) log.info(`requeued ${requeued} running task(s) for the next daemon`)
         await pool.close()
         void http.stop(true) // what is left (event streams)

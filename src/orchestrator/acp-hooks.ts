@@ -80,15 +80,26 @@ export function acpHooks({ orchestrator: o, store, defer = (fn) => setTimeout(fn
 
   return {
     async onRegister(agent) {
-      // The tasks it says it still runs: claim back the ones that are pending
-      // again (this daemon restarted, or requeued them when it disconnected);
-      // tell it to drop the ones someone else has now.
+      // The tasks it says it still runs: keep the ones this daemon tracks,
+      // take over the ones another daemon holds for this agent (the agent
+      // failed over here), claim back the ones that are pending again (a
+      // restart, a disconnect, an adoption); tell it to drop the ones someone
+      // else has now.
       const drop: string[] = []
       for (const id of agent.taskIds) {
         const task = await store.tasks.get(id)
         if (task?.status === "running" && task.agentId === agent.agentId && task.ownerDaemon === o.owner) {
           if (!o.entry(id)) o.track(task, agent.agentId, o.remote, undefined, true)
           continue
+        }
+        if (task?.status === "running" && task.agentId === agent.agentId) {
+          // Another daemon's (it died, or the agent's link to it broke): the agent brings it here, the task never pending meanwhile.
+          const moved = await store.tasks.handover(id, { owner: o.owner, agentId: agent.agentId })
+          if (moved) {
+            o.track(moved.task, agent.agentId, o.remote, undefined, true)
+            await o.publish(moved.event, moved.task)
+            continue
+          }
         }
         const claimed = task?.status === "pending" ? await store.tasks.claim(id, { owner: o.owner, agentId: agent.agentId }) : undefined
         if (!claimed) {

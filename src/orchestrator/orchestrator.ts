@@ -462,6 +462,35 @@ export class Orchestrator implements TaskSink {
     return { requeued: requeued.length }
   }
 
+  /** Transitions made outside the task sink (tasks adopted from a dead daemon): publish them, end what ended, look for work. */
+  async absorb(transitions: readonly Transition[]): Promise<void> {
+    for (const t of transitions) {
+      await this.publish(t.event, t.task)
+      if (isFinal(t.task)) await this.ended(t.task)
+    }
+    if (transitions.length > 0) {
+      this.dispatcher.noteWork()
+      void this.dispatch()
+    }
+  }
+
+  /**
+   * This daemon lost its lease and was adopted (cluster.ts): its running
+   * tasks were requeued by the adopter. Interrupt the agents still on them
+   * and forget them; no outcome is recorded (the tasks are not ours now).
+   */
+  abandonAll(reason: string): number {
+    const ids = this.running.ids()
+    for (const id of ids) {
+      const entry = this.forget(id)
+      if (!entry) continue
+      entry.decision = undefined
+      entry.executor.cancel(entry.agentId, id, reason)
+    }
+    void this.dispatch()
+    return ids.length
+  }
+
   stop(): void {
     this.stopped = true
     this.ticker?.cancel()

@@ -47,7 +47,7 @@ export class MemoryState implements StateStore {
   }
 
   health(): StateHealth {
-    return { backend: "memory", state: "ok", since: this.since }
+    return { backend: "memory", state: "ok", events: "local", since: this.since }
   }
 
   onHealth(): Unsubscribe {

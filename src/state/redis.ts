@@ -12,6 +12,8 @@ import {
   type StateStore,
   type Unsubscribe,
 } from "./types"
+import { databaseWire, type DatabaseWire, type NotifyLink } from "./database-wire"
+import { PubSub } from "./pubsub"
 import { describeRedisUrl, HEARTBEAT_LUA, isReplyError, parseAgent, safePassword } from "./redis-format"
 
 // State shared through Redis, so several daemons see one picture. Redis going
@@ -64,7 +66,9 @@ export class RedisState implements StateStore {
   private readonly log: StateLog
   private readonly where: string
   private readonly listeners = new Set<(h: StateHealth) => void>()
-  private current: StateHealth
+  private current: Omit<StateHealth, "events">
+  private readonly bus: PubSub
+  private dbWire: DatabaseWire | undefined
   /** Keys written while degraded ("agent:ID", "session:ID", "queue:ID"), to write back. */
   private readonly dirty = new Set<string>()
   private probe: ReturnType<typeof setInterval> | undefined
@@ -81,22 +85,25 @@ export class RedisState implements StateStore {
     this.log = opts.log ?? cliLog()
     this.local = new MemoryState({ now: this.now, onHandlerError: (e, channel) => this.log.warn(`a ${channel} subscriber threw:`, e) })
     this.where = describeRedisUrl(opts.url)
+    this.bus = new PubSub((channel, message) => this.local.deliver(channel, message), this.log, {
+      name: "redis",
+      up: () => this.current.state === "ok",
+      send: async (channel, text) => {
+        try {
+          await this.client.publish(channel, text)
+        } catch (e) {
+          if (!isReplyError(e)) this.degrade(e)
+          throw e
+        }
+      },
+    })
     this.current = { backend: "redis", state: "degraded", detail: "connecting", since: Date.now() }
     for (const c of [client, sub]) {
       c.on("error", (e: Error) => this.log.debug(`redis ${this.where}: ${e.message}`))
       c.on("close", () => this.degrade(new Error("connection closed")))
       c.on("ready", () => void this.tryRecover())
     }
-    sub.on("message", (channel: string, text: string) => {
-      let message: unknown
-      try {
-        message = JSON.parse(text)
-      } catch {
-        this.log.warn(`ignored a non-JSON message on ${channel}`)
-        return
-      }
-      this.local.deliver(channel as Channel, message)
-    })
+    sub.on("message", (channel: string, text: string) => this.bus.receive(channel as Channel, text))
   }
 
   async start(): Promise<void> {
@@ -107,7 +114,18 @@ export class RedisState implements StateStore {
   }
 
   health(): StateHealth {
-    return { ...this.current }
+    return { ...this.current, events: this.bus.path() }
+  }
+
+  /** Events through the database while Redis is away (and, bridged, while another daemon's is). */
+  async attach(link: NotifyLink): Promise<void> {
+    this.dbWire = await databaseWire(link, (c, t) => this.bus.receive(c, t), this.log)
+    this.bus.setFallback(this.dbWire)
+  }
+
+  bridge(on: boolean): void {
+    if (on !== this.bus.bridged) this.log.info(on ? "another daemon publishes events on the database: sending them there too" : "every daemon publishes events on Redis again")
+    this.bus.bridge(on)
   }
 
   onHealth(fn: (h: StateHealth) => void): Unsubscribe {
@@ -126,7 +144,8 @@ export class RedisState implements StateStore {
     if (this.closed) return
     const message = e instanceof Error ? e.message : String(e)
     if (this.current.state === "ok" || this.current.detail === "connecting") {
-      this.log.warn(`Redis at ${this.where} is unreachable (${message}): state and events stay local to this daemon until it returns`)
+      const events = this.dbWire ? "events go through the database" : "events stay local to this daemon"
+      this.log.warn(`Redis at ${this.where} is unreachable (${message}): state stays local and ${events} until it returns`)
     }
     this.setHealth("degraded", message)
     this.probe ??= setInterval(() => void this.tryRecover(), this.opts.probeMs ?? 1000)
@@ -340,12 +359,8 @@ export class RedisState implements StateStore {
   }
 
   async publish(channel: Channel, message: unknown): Promise<void> {
-    const text = JSON.stringify(message)
-    await this.op(
-      undefined,
-      async () => void (await this.client.publish(channel, text)),
-      () => this.local.publish(channel, message),
-    )
+    JSON.stringify(message) // what cannot travel fails here, as on the wire
+    await this.bus.publish(channel, message)
   }
 
   async subscribe(channel: Channel, handler: MessageHandler): Promise<Unsubscribe> {
@@ -362,6 +377,7 @@ export class RedisState implements StateStore {
     this.closed = true
     clearInterval(this.probe)
     this.listeners.clear()
+    await this.dbWire?.close().catch(() => {})
     await this.local.close()
     for (const c of [this.sub, this.client]) {
       try {

@@ -38,10 +38,15 @@ export const Keys = {
 /** Heartbeats come every 30 s; three missed and the state expires. */
 export const DEFAULT_AGENT_TTL_MS = 90_000
 
+/** Where this daemon's published messages go: Redis, the database (PostgreSQL NOTIFY), or this process only. */
+export type EventsPath = "redis" | "database" | "local"
+
 export type StateHealth = {
   backend: "memory" | "redis"
   /** degraded: Redis is unreachable and this daemon runs on its local fallback. */
   state: "ok" | "degraded"
+  /** How published messages (task events, broadcasts) reach the other daemons now. */
+  events: EventsPath
   detail?: string
   /** ms since the epoch of the last change of state. */
   since: number
@@ -79,6 +84,8 @@ export interface StateStore {
   /** Deliver a JSON-serialisable message to every subscriber of the channel (in every daemon on Redis). */
   publish(channel: Channel, message: unknown): Promise<void>
   subscribe(channel: Channel, handler: MessageHandler): Promise<Unsubscribe>
+  /** Also send on the database while another daemon of the cluster publishes there (pubsub.ts). No-op without a database wire. */
+  bridge?(on: boolean): void
 
   close(): Promise<void>
 }

@@ -1,9 +1,13 @@
 import m0001 from "../../migrations/0001_core.sql" with { type: "text" }
 import m0002 from "../../migrations/0002_vectors.sql" with { type: "text" }
+import m0007 from "../../migrations/0007_cluster.sql" with { type: "text" }
 
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
-// (test/store/migrations.test.ts fails until it does).
+// (test/store/migrations.test.ts fails until it does), in version order.
+// Numbers were handed out per feature (0003 memory ... 0009 hardening) and
+// land in any order: a lower number arriving after a higher one was applied
+// is simply pending, and applied next.
 //
 // Problem: a PostgreSQL without pgvector (Debian's 15 here, many managed
 // servers) cannot run a migration that uses the `vector` type, and the
@@ -39,4 +43,5 @@ function migration(file: string, sql: string, needs: MigrationNeeds = {}): Migra
 export const MIGRATIONS: readonly Migration[] = [
   migration("0001_core", m0001),
   migration("0002_vectors", m0002, { pgvector: true, features: ["memory", "code vectors"] }),
+  migration("0007_cluster", m0007),
 ]

@@ -107,6 +107,10 @@ function wrap(client: Client): Sql {
         throw toDbError(e)
       }
     },
+    async listen(channel, onNotify, onListen) {
+      const r = await client.listen(channel, onNotify, onListen)
+      return () => r.unlisten()
+    },
     close: () => client.end({ timeout: 5 }),
   }
 }

@@ -22,6 +22,11 @@ export interface Sql extends Queryable {
    * PGlite the outer one waits for the transaction to end: a deadlock).
    */
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>
+  /**
+   * LISTEN on a channel on a connection of its own (PostgreSQL only), listening
+   * again by itself after a reconnect (`onListen` each time). Resolves with unlisten.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -89,4 +94,18 @@ export function toDbError(e: unknown): unknown {
 /** The SQLSTATE of an error, if it is a database error. */
 export function pgCode(e: unknown): string | undefined {
   return e instanceof DbError ? e.code : undefined
+}
+
+/**
+ * A failure of the connection rather than of the statement: the server is
+ * restarting, unreachable, or closed the connection (postgres.js codes such
+ * as CONNECTION_CLOSED, socket errors, SQLSTATE classes 08 and 57P). Worth
+ * retrying once the database answers again.
+ */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof DbError) return e.code.startsWith("08") || e.code.startsWith("57P")
+  if (!(e instanceof Error)) return false
+  const code = (e as Error & { code?: unknown }).code
+  if (typeof code === "string" && /^(CONNECT(ION)?_|E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL))/.test(code)) return true
+  return /connection (closed|ended|terminated|refused)|ECONNREFUSED|ECONNRESET|socket/i.test(e.message)
 }

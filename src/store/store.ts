@@ -3,6 +3,7 @@ import { agentRepo, type AgentRepo } from "./agents"
 import { daemonRepo, type DaemonRepo } from "./daemons"
 import { migrate, type MigrateResult } from "./migrate"
 import { MIGRATIONS } from "./migrations"
+import { notifyLink, type NotifyLinkOf } from "./notify"
 import type { Engine, Queryable, Sql } from "./sql"
 import { eventRepo, type EventRepo } from "./task-events"
 import { taskRepo, type TaskRepo } from "./tasks"
@@ -45,6 +46,8 @@ export type Store = Repos & {
    * vectors) must answer 503 (`requireVectors(store.vectors, "memory search")`).
    */
   readonly vectors: VectorSupport
+  /** LISTEN/NOTIFY for pub/sub across daemons (PostgreSQL only; undefined on PGlite). */
+  readonly notify: NotifyLinkOf | undefined
   /** What migrate-on-open applied (empty when nothing was pending or migrate was off). */
   readonly migrated: MigrateResult | undefined
   /** Run `fn` with repositories bound to one transaction. */
@@ -99,6 +102,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     pgvector: version,
     vectors: vectorSupport(version, vectorsMissing, migrated),
     migrated,
+    notify: notifyLink(sql),
     transaction: (fn) => sql.transaction((tx) => fn(repos(tx))),
     health: (timeoutMs = 2000) => health(sql, timeoutMs),
     close: () => sql.close(),

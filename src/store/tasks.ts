@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from "../errors"
 import { PgCode, pgCode, type Queryable } from "./sql"
-import { isUuid, toEvent, toTask, type Task, type TaskError, type TaskStatus, type Transition, type Usage } from "./task-types"
+import { isUuid, toTask, type Task, type TaskError, type TaskStatus, type Transition, type Usage } from "./task-types"
+import { addUsage, CLAIM_EVENT, CLAIM_SET, requeueWhere, transitionSql, transitions, type Requeue } from "./task-sql"
 
 // The task repository. Every state change is one SQL statement that updates
 // the task and appends its task_event together (a data-modifying CTE), so the
@@ -58,46 +59,13 @@ export type Outcome = {
   attempt?: number
 }
 
-export type Requeue = {
-  /** Why: recorded in the event, and in the error if attempts are exhausted. */
-  reason: TaskError
-  /** Not claimable by claimNext before this many ms. */
-  delayMs?: number
-  attempt?: number
-  usage?: Partial<Usage>
-  costUsd?: number
-}
-
-const EVENT_COLUMNS = "e.id AS ev_id, e.task_id AS ev_task_id, e.type AS ev_type, e.data AS ev_data, e.created_at AS ev_created_at"
-
-/** One statement: `update` (RETURNING the task's columns) and its event, joined. */
-function transitionSql(update: string, type: string, data: string): string {
-  return `WITH changed AS (${update}),
-e AS (INSERT INTO task_events (task_id, type, data) SELECT changed.id, ${type}, ${data} FROM changed RETURNING *)
-SELECT changed.*, ${EVENT_COLUMNS} FROM changed JOIN e ON e.task_id = changed.id`
-}
-
-function transitions(rows: Record<string, unknown>[]): Transition[] {
-  return rows.map((r) => ({ task: toTask(r), event: toEvent(r, "ev_") }))
-}
+export type { Requeue } from "./task-sql"
 
 /** Which pending tasks a claimer takes: `roles` (all when omitted); with includeUnrouted also those with no role yet. */
 export type RoleFilter = { roles?: readonly string[]; includeUnrouted?: boolean }
 
 /** SQL matching RoleFilter, with roles in param $n and includeUnrouted in $n+1. */
 const roleMatch = (n: number) => `($${n}::text[] IS NULL OR role = ANY($${n}::text[]) OR ($${n + 1}::boolean AND role IS NULL))`
-
-const CLAIM_SET = `status = 'running', owner_daemon = $1, agent_id = $2, attempts = attempts + 1,
-  started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL`
-const CLAIM_EVENT = `jsonb_build_object('status', changed.status, 'attempt', changed.attempts, 'agentId', changed.agent_id, 'owner', changed.owner_daemon)`
-
-/** The usage columns as `col = col + $n` (n from `first`), with their params. */
-function addUsage(first: number, usage: Partial<Usage> = {}, costUsd = 0): { set: string; params: number[] } {
-  const set = `input_tokens = input_tokens + $${first}::int, output_tokens = output_tokens + $${first + 1}::int,
-    cache_read_tokens = cache_read_tokens + $${first + 2}::int, cache_creation_tokens = cache_creation_tokens + $${first + 3}::int,
-    cost_usd = cost_usd + $${first + 4}::float8`
-  return { set, params: [usage.inputTokens ?? 0, usage.outputTokens ?? 0, usage.cacheReadTokens ?? 0, usage.cacheCreationTokens ?? 0, costUsd] }
-}
 
 export function taskRepo(db: Queryable) {
   async function one(sql: string, params: unknown[]): Promise<Transition | undefined> {
@@ -332,6 +300,42 @@ export function taskRepo(db: Queryable) {
       return requeueWhere(db, "owner_daemon = $1", [owner], { reason: { code: "daemon_restarted", message: `daemon ${owner} stopped while the task was running` } })
     },
 
+    /**
+     * A dead daemon's running tasks, taken by the daemon that adopted it:
+     * requeued, or failed once their attempts are used up. Tasks that were on
+     * a remote agent wait `remoteDelayMs` before anyone else may take them:
+     * their worker is likely alive and failing over, and reports them to its
+     * new daemon, which claims them back by id (`claim` ignores the wait).
+     */
+    async adoptOrphans(deadOwner: string, r: { reason: TaskError; remoteDelayMs: number }): Promise<Transition[]> {
+      const remote = "agent_id IN (SELECT id FROM agents WHERE driver = 'remote')"
+      const far = await requeueWhere(db, `owner_daemon = $1 AND ${remote}`, [deadOwner], { reason: r.reason, delayMs: r.remoteDelayMs })
+      const near = await requeueWhere(db, `owner_daemon = $1 AND (agent_id IS NULL OR NOT ${remote})`, [deadOwner], { reason: r.reason })
+      return [...far, ...near]
+    },
+
+    /**
+     * The agent running a task came to this daemon (its own daemon died, or
+     * its link to it broke): the task moves to `by.owner` without ever being
+     * pending, so no other agent can take it meanwhile. attempts + 1, which
+     * fences whatever the previous owner still does with the old attempt. A
+     * `claimed` event with `handover: true` and the previous owner.
+     */
+    async handover(id: string, by: { owner: string; agentId: string }): Promise<Transition | undefined> {
+      if (!isUuid(id)) return undefined
+      return one(
+        transitionSql(
+          `UPDATE tasks t SET owner_daemon = $1, attempts = t.attempts + 1, started_at = now(), updated_at = now()
+           FROM (SELECT id, owner_daemon AS previous_owner FROM tasks WHERE id = $3::uuid FOR UPDATE) p
+           WHERE t.id = p.id AND t.status = 'running' AND t.agent_id = $2 AND t.owner_daemon IS DISTINCT FROM $1
+           RETURNING t.*, p.previous_owner`,
+          `'claimed'`,
+          `${CLAIM_EVENT} || jsonb_build_object('handover', true, 'previousOwner', changed.previous_owner)`,
+        ),
+        [by.owner, by.agentId, id],
+      )
+    },
+
     /** pending or running -> cancelled. previousStatus says whether an agent needs interrupting. */
     async cancel(id: string, reason = "cancelled"): Promise<(Transition & { previousStatus: TaskStatus }) | undefined> {
       if (!isUuid(id)) return undefined
@@ -355,31 +359,3 @@ export function taskRepo(db: Queryable) {
 
 export type TaskRepo = ReturnType<typeof taskRepo>
 
-async function requeueWhere(db: Queryable, where: string, whereParams: unknown[], r: Requeue): Promise<Transition[]> {
-  const n = whereParams.length
-  const u = addUsage(n + 3, r.usage, r.costUsd)
-  const exhausted = "t.attempts >= t.max_attempts"
-  const rows = await db.query(
-    transitionSql(
-      `UPDATE tasks t SET
-         status = CASE WHEN ${exhausted} THEN 'failed' ELSE 'pending' END,
-         error = CASE WHEN ${exhausted} THEN jsonb_build_object('code', 'attempts_exhausted',
-                   'message', 'gave up after ' || t.attempts || ' attempts: ' || ($${n + 1}::jsonb ->> 'message'),
-                   'details', jsonb_build_object('lastError', $${n + 1}::jsonb)) ELSE NULL END,
-         finished_at = CASE WHEN ${exhausted} THEN now() ELSE NULL END,
-         agent_id = CASE WHEN ${exhausted} THEN t.agent_id ELSE NULL END,
-         owner_daemon = CASE WHEN ${exhausted} THEN t.owner_daemon ELSE NULL END,
-         available_at = now() + make_interval(secs => $${n + 2}::float8 / 1000),
-         ${u.set}, updated_at = now()
-       FROM (SELECT id, agent_id AS previous_agent, owner_daemon AS previous_owner FROM tasks
-             WHERE status = 'running' AND ${where} FOR UPDATE) p
-       WHERE t.id = p.id
-       RETURNING t.*, p.previous_agent, p.previous_owner`,
-      `CASE WHEN changed.status = 'failed' THEN 'failed' ELSE 'requeued' END`,
-      `jsonb_build_object('status', changed.status, 'attempt', changed.attempts, 'reason', $${n + 1}::jsonb,
-         'previousAgentId', changed.previous_agent, 'previousOwner', changed.previous_owner, 'error', changed.error)`,
-    ),
-    [...whereParams, r.reason, r.delayMs ?? 0, ...u.params],
-  )
-  return transitions(rows)
-}

@@ -149,6 +149,55 @@ eachEngine((sql) => {
     expect(await daemons.list()).toHaveLength(1)
   })
 
+  test("daemons: a lease runs out by the database's clock; adoption marks each dead daemon once and requeues its tasks", async () => {
+    const r = repos(sql())
+    await r.daemons.register({ id: "alive", leaseMs: 60_000 })
+    await r.daemons.register({ id: "dead", leaseMs: 60_000 })
+    await r.agents.upsert({ id: "far-1", role: "backend", driver: "remote", daemonId: "dead" })
+    await r.agents.upsert({ id: "near-1", role: "backend", driver: "stream", daemonId: "dead" })
+    const far = (await r.tasks.create({ description: "on a remote worker" })).task
+    const near = (await r.tasks.create({ description: "on a local agent" })).task
+    const spent = (await r.tasks.create({ description: "last attempt", maxAttempts: 1 })).task
+    await r.tasks.claim(far.id, { owner: "dead", agentId: "far-1" })
+    await r.tasks.claim(near.id, { owner: "dead", agentId: "near-1" })
+    await r.tasks.claim(spent.id, { owner: "dead", agentId: "near-1" })
+    expect(await r.daemons.adoptExpired("alive")).toEqual([]) // nobody's lease ran out
+    expect((await r.daemons.renew("dead", { leaseMs: 1 })).held).toBe(true)
+    await sql().query("SELECT pg_sleep(0.01)")
+    expect((await r.daemons.get("dead"))!.expired).toBe(true)
+    expect(await r.daemons.adoptExpired("alive")).toEqual(["dead"])
+    expect(await r.daemons.adoptExpired("third")).toEqual([]) // taken once
+    expect(await r.daemons.get("dead")).toMatchObject({ adoptedBy: "alive", expired: true })
+    expect((await r.daemons.renew("dead", { leaseMs: 60_000 })).held).toBe(false) // it finds out it was adopted
+    const moved = await r.tasks.adoptOrphans("dead", { reason: { code: "daemon_lost", message: "gone" }, remoteDelayMs: 60_000 })
+    const byId = new Map(moved.map((t) => [t.task.id, t]))
+    expect(byId.get(far.id)!.task.status).toBe("pending")
+    expect(byId.get(far.id)!.task.availableAt.getTime()).toBeGreaterThan(Date.now() + 30_000) // waits for its worker
+    expect(byId.get(near.id)!.task.availableAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000)
+    expect(byId.get(spent.id)!.task).toMatchObject({ status: "failed", error: { code: "attempts_exhausted" } })
+    expect(byId.get(near.id)!.event.data).toMatchObject({ previousOwner: "dead", previousAgentId: "near-1", reason: { code: "daemon_lost" } })
+    // Claimable by others: only the local one now; the remote one only by id (its worker claiming it back).
+    expect((await r.tasks.listClaimable()).map((t) => t.id)).toEqual([near.id])
+    expect((await r.tasks.claim(far.id, { owner: "alive", agentId: "far-1" }))?.task.attempts).toBe(2)
+    // Registering again clears the adoption.
+    expect(await r.daemons.register({ id: "dead", leaseMs: 60_000 })).toMatchObject({ adoptedBy: null, adoptedAt: null, expired: false })
+  })
+
+  test("tasks: handover moves a running task to the agent's new daemon without it ever being pending, fencing the old attempt", async () => {
+    const r = repos(sql())
+    const t = (await r.tasks.create({ description: "keep running" })).task
+    const first = (await r.tasks.claim(t.id, { owner: "a", agentId: "w-1" }))!
+    expect(await r.tasks.handover(t.id, { owner: "b", agentId: "someone-else" })).toBeUndefined()
+    const moved = (await r.tasks.handover(t.id, { owner: "b", agentId: "w-1" }))!
+    expect(moved.task).toMatchObject({ status: "running", ownerDaemon: "b", agentId: "w-1", attempts: 2 })
+    expect(moved.event).toMatchObject({ type: "claimed", data: { handover: true, previousOwner: "a", owner: "b", attempt: 2 } })
+    expect(await r.tasks.handover(t.id, { owner: "b", agentId: "w-1" })).toBeUndefined() // already b's
+    // The old owner's late moves are fenced by the attempt it held.
+    expect(await r.tasks.requeue(t.id, { reason: { code: "agent_disconnected", message: "x" }, attempt: first.task.attempts })).toBeUndefined()
+    expect(await r.tasks.complete(t.id, "late", { attempt: first.task.attempts })).toBeUndefined()
+    expect((await r.tasks.complete(t.id, "done", { attempt: moved.task.attempts }))?.task.status).toBe("completed")
+  })
+
   test("pgvector: the HNSW index answers cosine nearest-neighbour queries", async () => {
     const vec = (hot: number) => `[${Array.from({ length: 768 }, (_, i) => (i === hot ? 1 : i === hot + 1 ? 0.1 : 0)).join(",")}]`
     for (const [i, hot] of [0, 10, 20].entries()) {

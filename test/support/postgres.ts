@@ -86,7 +86,7 @@ export function eachEngine(body: (sql: () => Sql, engine: () => string) => void)
 
 /** Empty every table the repositories write, between tests. */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec("TRUNCATE task_events, tasks, agents, daemons, rl_experiences, rl_models, context_snapshots, patterns, code_chunks, code_files, indexing_jobs RESTART IDENTITY CASCADE")
+  await sql.exec("TRUNCATE task_events, tasks, agents, daemons, bus_messages, rl_experiences, rl_models, context_snapshots, patterns, code_chunks, code_files, indexing_jobs RESTART IDENTITY CASCADE")
 }
 
 // ---- a throwaway PostgreSQL cluster ----
