@@ -49,8 +49,12 @@ export type AcpClientHandlers = {
 export type ReconnectOptions = { initialDelayMs?: number; maxDelayMs?: number; factor?: number; jitter?: number }
 
 export type AcpClientOptions = {
-  /** e.g. ws://127.0.0.1:9100/ */
-  url: string
+  /**
+   * e.g. ws://127.0.0.1:9100/. Several: the daemons of one cluster (one
+   * database); the client connects to the first that answers and, when the
+   * link drops, tries the next one first (failover), going round.
+   */
+  url: string | readonly string[]
   apiKey: string
   agent: { agentId: string; role: string; capabilities?: string[]; host?: string; version?: string }
   handlers?: AcpClientHandlers
@@ -84,8 +88,12 @@ export class AcpClient {
   private readonly clock: Clock
   private readonly log: Logger
   private readonly reconnect: Required<ReconnectOptions> | null
+  private readonly urls: readonly string[]
+  private current = 0
 
   constructor(private readonly opts: AcpClientOptions) {
+    this.urls = typeof opts.url === "string" ? [opts.url] : [...opts.url]
+    if (this.urls.length === 0) throw new RangeError("AcpClient needs at least one url")
     this.clock = opts.clock ?? systemClock
     this.log = opts.log ?? createLogger("acp-client")
     this.pending = new PendingRequests(this.clock)
@@ -94,6 +102,11 @@ export class AcpClient {
 
   get state(): ClientState {
     return this.state_
+  }
+
+  /** The server this client talks to (or tries next). */
+  get url(): string {
+    return this.urls[this.current]!
   }
 
   /** Requests sent and not yet answered. */
@@ -110,12 +123,19 @@ export class AcpClient {
   async connect(): Promise<AgentRegisterResult> {
     if (this.state_ !== "idle") throw new AcpConnectionClosedError(`connect() called in state ${this.state_}`, { hint: "create a new AcpClient to connect again" })
     this.state_ = "connecting"
-    try {
-      return await this.session(false)
-    } catch (e) {
-      this.state_ = "closed"
-      throw e
+    let failure: unknown
+    for (let i = 0; i < this.urls.length; i++) {
+      this.current = i
+      try {
+        return await this.session(false)
+      } catch (e) {
+        failure = e
+        if (e instanceof UnauthorizedError || (this.state_ as ClientState) === "closed") break
+        if (i + 1 < this.urls.length) this.log.warn(`acp-client: ${this.url} did not answer (${(e as Error).message}); trying ${this.urls[i + 1]}`)
+      }
     }
+    this.state_ = "closed"
+    throw failure
   }
 
   request<M extends ServerRequest>(method: M, params: ParamsOf<S, M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<S, M>> {
@@ -231,10 +251,11 @@ export class AcpClient {
 
   private open(): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.opts.url, { headers: { Authorization: `Bearer ${this.opts.apiKey}` } })
+      const url = this.url
+      const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${this.opts.apiKey}` } })
       let failure: Error | null = null
       const timer = this.clock.setTimeout(() => {
-        failure = new AcpTimeoutError(`connecting to ${this.opts.url} took longer than ${this.opts.connectTimeoutMs ?? 10_000} ms`)
+        failure = new AcpTimeoutError(`connecting to ${url} took longer than ${this.opts.connectTimeoutMs ?? 10_000} ms`)
         ws.terminate()
       }, this.opts.connectTimeoutMs ?? 10_000)
       ws.onerror = (ev) => {
@@ -242,8 +263,8 @@ export class AcpClient {
         const status = /status code: (\d{3})/.exec(message)?.[1]
         failure ??=
           status === "401"
-            ? new UnauthorizedError(`The ACP server at ${this.opts.url} refused the API key`, { hint: "check the key (CCA_API_KEY) or create one with `cca keys create`" })
-            : new NetworkError(`Cannot connect to the ACP server at ${this.opts.url}: ${message}`, { hint: "check that `cca daemon` runs and the URL and port are right" })
+            ? new UnauthorizedError(`The ACP server at ${url} refused the API key`, { hint: "check the key (CCA_API_KEY) or create one with `cca keys create`" })
+            : new NetworkError(`Cannot connect to the ACP server at ${url}: ${message}`, { hint: "check that `cca daemon` runs and the URL and port are right" })
       }
       ws.onopen = () => {
         timer.cancel()
@@ -253,7 +274,7 @@ export class AcpClient {
       }
       ws.onclose = (ev) => {
         timer.cancel()
-        reject(failure ?? new NetworkError(`The ACP server at ${this.opts.url} closed the connection during the handshake (${ev.code})`))
+        reject(failure ?? new NetworkError(`The ACP server at ${url} closed the connection during the handshake (${ev.code})`))
       }
     })
   }
@@ -265,7 +286,7 @@ export class AcpClient {
     this.pending.failAll((m) => new AcpConnectionClosedError(`${m}: the connection closed (code ${code}) before the server answered`))
     // Closed while (re)registering: the failing session() decides what comes next.
     if (this.state_ !== "ready") return
-    this.log.info(`acp-client: disconnected from ${this.opts.url} (${code}${reason ? ` ${reason}` : ""})`)
+    this.log.info(`acp-client: disconnected from ${this.url} (${code}${reason ? ` ${reason}` : ""})`)
     this.opts.handlers?.disconnected?.(code, reason)
     if (!this.reconnect) {
       this.state_ = "closed"
@@ -283,6 +304,7 @@ export class AcpClient {
     this.retry = this.clock.setTimeout(() => {
       this.retry = null
       if (this.state_ === "closed") return
+      if (this.urls.length > 1) this.current = (this.current + 1) % this.urls.length // failover: the next daemon first
       this.session(true).catch((e: Error) => {
         if (this.state_ === "closed") return
         if (e instanceof UnauthorizedError) {

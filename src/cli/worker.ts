@@ -9,6 +9,8 @@ import { paths } from "../paths"
 
 // `cca worker --daemon ws://HOST:9100 --role R [--count N]`: Claude Code
 // agents on this machine that take a daemon's tasks over ACP (src/pool/worker.ts).
+// `--daemon ws://A:9100,ws://B:9100`: the daemons of one cluster; an agent
+// fails over to the next when its daemon dies, and its running task goes with it.
 // The key is CCA_API_KEY (or client.api_key); agent settings come from this
 // machine's cca.toml [agents]. Runs until SIGINT/SIGTERM; running tasks then
 // go back to the daemon's queue. When ready, stdout gets one JSON line.
@@ -16,15 +18,17 @@ import { paths } from "../paths"
 export default command({
   meta: { name: "worker", description: "Run agents here that take a daemon's tasks over ACP" },
   args: {
-    daemon: { type: "string", description: "The daemon's ACP URL, e.g. ws://10.0.0.5:9100", required: true },
+    daemon: { type: "string", description: "The daemon's ACP URL, e.g. ws://10.0.0.5:9100; several, comma-separated, fail over in order", required: true },
     role: { type: "string", description: "Role of the agents", required: true },
     count: { type: "string", description: "How many agents (default 1)", default: "1" },
     api: { type: "string", description: "The daemon's HTTP URL, for the agents' cca tools (default: CCA_DAEMON_URL)" },
     "id-prefix": { type: "string", description: "Agent ids are <prefix>-<n> (default <host>-<role>-<random>)" },
   },
   async run(ctx, args) {
-    const acpUrl = String(args.daemon)
-    if (!/^wss?:\/\/[^/]+/.test(acpUrl)) throw new UsageError(`--daemon must be the daemon's ACP WebSocket URL (ws:// or wss://), not ${acpUrl}`, { hint: "cca worker --daemon ws://HOST:9100 --role backend" })
+    const urls = String(args.daemon).split(",").map((u) => u.trim()).filter(Boolean)
+    const bad = urls.find((u) => !/^wss?:\/\/[^/]+/.test(u))
+    if (bad !== undefined || urls.length === 0) throw new UsageError(`--daemon must be the daemon's ACP WebSocket URL (ws:// or wss://), or several comma-separated, not ${bad ?? args.daemon}`, { hint: "cca worker --daemon ws://HOST:9100 --role backend  (a cluster: --daemon ws://A:9100,ws://B:9100)" })
+    const acpUrl = urls.length === 1 ? urls[0]! : urls
     const count = Number(args.count)
     if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--count must be 1 to 64, not ${args.count}`, { hint: "cca worker --daemon ws://HOST:9100 --role backend --count 2" })
     const { config } = await loadConfig()
@@ -44,9 +48,9 @@ export default command({
       pool: poolOptions(config, { log, owner: `worker:${process.pid}` }),
       log,
     })
-    const ready = { ready: true, daemon: acpUrl, role: String(args.role), agents: worker.agents, pid: process.pid }
+    const ready = { ready: true, daemon: urls.join(","), role: String(args.role), agents: worker.agents, pid: process.pid }
     writeOut(ctx.json ? JSON.stringify(envelope("WorkerReady", ready, { warnings: ctx.warnings })) : JSON.stringify(ready))
-    if (!ctx.json) writeOut(`cca worker: ${count} ${args.role} agent(s) taking tasks from ${acpUrl}: ${worker.agents.join(", ")}`)
+    if (!ctx.json) writeOut(`cca worker: ${count} ${args.role} agent(s) taking tasks from ${urls.join(", ")}: ${worker.agents.join(", ")}`)
 
     await new Promise<void>((resolve) => {
       let signals = 0

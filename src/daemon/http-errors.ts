@@ -1,5 +1,6 @@
 import * as v from "valibot"
 import { AppError, isAppError, type ErrorJSON } from "../errors"
+import { isTransient } from "../store/sql"
 
 // Every failure the API answers is `{ "error": { code, message, hint, details? } }`
 // with the matching HTTP status; never a 200 with an error inside.
@@ -58,6 +59,8 @@ export function toHttpError(code: string | number, error: unknown): { status: nu
     case "NOT_FOUND":
       return { status: 404, body: { code: "not_found", message: "no such route", hint: "GET /api/v1/openapi.json lists every route" } }
   }
+  // The database restarting or unreachable: a dependency that is down, not a bug. Postgres.js reconnects on the next query.
+  if (isTransient(error)) return { status: 503, body: { code: "store_unavailable", message: "the database does not answer", hint: "retry shortly; if it lasts, check postgres.url and the PostgreSQL server (GET /api/v1/health)" } }
   if (typeof code === "number" && code >= 400) return { status: code, body: { code: "http_error", message: error instanceof Error ? error.message : String(error) } }
   return { status: 500, body: { code: "internal", message: "internal error", hint: "the daemon log has the details" } }
 }

@@ -42,6 +42,8 @@ export type DaemonOptions = {
   dataDir?: string
   /** The clock of task timeouts and dispatch ticks (tests move it by hand). */
   taskClock?: Clock
+  /** The clock of lease renewals (tests renew by hand with cluster.tick()). */
+  clusterClock?: Clock
   /** Pool settings over the ones from config (tests: the claude binary, its environment, a clock). */
   pool?: Partial<PoolOptions>
   /** Prompt stages and task end hooks after the daemon's own (src/orchestrator/stages.ts). */
@@ -113,6 +115,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       leaseMs: config.cluster.lease_s * 1000,
       renewMs: config.cluster.renew_s * 1000,
       workerGraceMs: config.cluster.worker_grace_s * 1000,
+      clock: opts.clusterClock,
       version: VERSION,
       bridge: (on) => late.state?.bridge?.(on),
       info: () => ({ httpUrl: httpUrl || undefined, acpUrl: late.acpUrl, events: late.state?.health().events }),
@@ -120,7 +123,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         await late.orchestrator?.absorb(moved)
       },
       fenced: async (by) => {
-        const n = late.orchestrator?.abandonAll(`daemon ${by ?? "another daemon"} adopted this daemon's tasks`) ?? 0
+        const n = (await late.orchestrator?.abandonLost(`daemon ${by ?? "another daemon"} adopted this daemon's tasks`)) ?? 0
         if (n) log.warn(`dropped ${n} task(s) this daemon no longer owns`)
       },
     })

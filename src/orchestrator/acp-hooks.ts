@@ -142,7 +142,7 @@ export function acpHooks({ orchestrator: o, store, defer = (fn) => setTimeout(fn
     },
 
     async onTaskResult(agent, outcome) {
-      await o.result(agent.agentId, acpOutcome(outcome))
+      await o.result(agent.agentId, acpOutcome(outcome), { retry: false })
     },
 
     async onDelegate(agent, params, signal): Promise<DelegateResult> {

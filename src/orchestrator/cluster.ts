@@ -20,12 +20,15 @@ import { isTransient } from "../store/sql"
 // table has run out, live daemons included; the first daemon back would
 // adopt them all.
 // Fix: a daemon adopts only once it has itself held its lease for a whole
-// lease_s without a failed renewal. By then every live daemon has renewed
-// (renew_s <= lease_s / 2), so only the dead ones are still expired.
+// lease_s without a failed renewal, and without a gap of more than half a
+// lease between two renewals (a statement that hung through the outage and
+// succeeded after it does not count as holding). By then every live daemon
+// has renewed (renew_s <= lease_s / 2), so only the dead ones are expired.
 //
 // A daemon that finds it was adopted (paused, cut off from the database for
-// longer than its lease) drops the tasks it was running (they were requeued;
-// its agents are interrupted) and joins again with a fresh lease.
+// longer than its lease) drops the tasks the adopter requeued (its agents
+// are interrupted; what it claimed since stays its own) and joins again with
+// a fresh lease.
 
 export type ClusterOptions = {
   store: Store
@@ -41,10 +44,33 @@ export type ClusterOptions = {
   adopted: (transitions: Transition[]) => Promise<void>
   /** Another live daemon publishes events on the database now: send there too (pubsub.ts). */
   bridge?: (on: boolean) => void
-  /** This daemon was adopted: drop what it runs (the tasks were requeued by the adopter). */
+  /** This daemon was adopted: drop the tasks the adopter requeued (those claimed since stay). */
   fenced: (by: string | null) => Promise<void>
   clock?: Clock
 }
+
+export type DaemonView = {
+  id: string
+  host: string
+  pid: number | null
+  version: string | null
+  http: string | null
+  acp: string | null
+  /** alive: its lease holds; expired: it ran out (adoption is due); adopted: another daemon took its tasks; stopped: it shut down. */
+  state: "alive" | "expired" | "adopted" | "stopped"
+  startedAt: string
+  lastSeenAt: string
+  leaseExpiresAt: string | null
+  adoptedBy: string | null
+  /** How it publishes events: redis | database | local. */
+  events: string | null
+  agents: number
+  busyAgents: number
+  runningTasks: number
+  self: boolean
+}
+
+export type ClusterView = { self: string; leaseS: number; renewS: number; holdsLease: boolean; daemons: DaemonView[]; adoptions: Adoption[] }
 
 export type Adoption = { daemonId: string; by: string; at: string; requeued: number; failed: number }
 
@@ -66,6 +92,8 @@ export class Cluster {
   /** Since when the lease has been held without a failed renewal (clock ms); undefined while failing. */
   private heldSince: number | undefined
   private failures = 0
+  /** When the last renewal succeeded (clock ms). */
+  private lastOk: number | undefined
   private readonly clock: Clock
   private last: Adoption[] = []
   private ticking: Promise<void> | undefined
@@ -83,11 +111,12 @@ export class Cluster {
   async join(): Promise<void> {
     const i = this.o.info()
     await this.o.store.daemons.register({ id: this.o.owner, host: hostname(), pid: process.pid, version: this.o.version, leaseMs: this.o.leaseMs, httpUrl: i.httpUrl, acpUrl: i.acpUrl, events: i.events })
-    this.heldSince = this.clock.now()
+    this.heldSince = this.lastOk = this.clock.now()
   }
 
+  /** Renew at once (the row gets this daemon's addresses and event path), then every renew_s. */
   start(): void {
-    this.schedule(this.o.renewMs)
+    void this.tick().then(() => this.schedule(this.o.renewMs))
   }
 
   /** The latest adoptions this daemon made (newest last, up to 20). */
@@ -95,15 +124,49 @@ export class Cluster {
     return [...this.last]
   }
 
+  /** The cluster as the database sees it: every daemon that is up, and those that stopped or were adopted within the hour. */
+  async view(): Promise<ClusterView> {
+    const [daemons, load] = await Promise.all([this.o.store.daemons.list(), this.o.store.daemons.load()])
+    return {
+      self: this.o.owner,
+      leaseS: this.o.leaseMs / 1000,
+      renewS: this.o.renewMs / 1000,
+      holdsLease: this.healthy,
+      adoptions: this.adoptions(),
+      daemons: daemons.map((d) => ({
+        id: d.id,
+        host: d.host,
+        pid: d.pid,
+        version: d.version,
+        http: d.httpUrl,
+        acp: d.acpUrl,
+        state: d.stoppedAt ? "stopped" : d.adoptedAt ? "adopted" : d.expired ? "expired" : "alive",
+        startedAt: d.startedAt.toISOString(),
+        lastSeenAt: d.lastSeenAt.toISOString(),
+        leaseExpiresAt: d.leaseExpiresAt?.toISOString() ?? null,
+        adoptedBy: d.adoptedBy,
+        events: d.events,
+        agents: load.get(d.id)?.agents ?? 0,
+        busyAgents: load.get(d.id)?.busyAgents ?? 0,
+        runningTasks: load.get(d.id)?.runningTasks ?? 0,
+        self: d.id === this.o.owner,
+      })),
+    }
+  }
+
   /** Whether this daemon holds its lease now (false while the database does not answer). */
   get healthy(): boolean {
     return this.heldSince !== undefined
   }
 
-  /** Renew now and adopt what is due (tests, and the bench's clock-free checks). */
+  /** Renew now (after the renewal in flight, if any) and adopt what is due. */
   tick(): Promise<void> {
-    this.ticking ??= this.renew().finally(() => (this.ticking = undefined))
-    return this.ticking
+    const next = (this.ticking ?? Promise.resolve()).then(() => this.renew())
+    const mine = next.finally(() => {
+      if (this.ticking === mine) this.ticking = undefined
+    })
+    this.ticking = mine
+    return mine
   }
 
   async stop(): Promise<void> {
@@ -135,11 +198,14 @@ export class Cluster {
       this.o.bridge?.(othersOnDatabase)
       if (!held) return await this.rejoin()
       const now = this.clock.now()
+      if (this.lastOk === undefined || now - this.lastOk > this.o.leaseMs / 2) this.heldSince = now
+      this.lastOk = now
       this.heldSince ??= now
       if (now - this.heldSince >= this.o.leaseMs) await this.adopt()
     } catch (e) {
       this.failures++
       this.heldSince = undefined
+      this.lastOk = undefined
       if (this.failures === 1) log.warn(`renewing this daemon's lease failed (${(e as Error).message}); retrying with backoff${isTransient(e) ? "" : " (not a connection error)"}`)
     }
   }
@@ -150,8 +216,6 @@ export class Cluster {
     log.warn(`this daemon's lease ran out and ${me?.adoptedBy ? `daemon ${me.adoptedBy}` : "another daemon"} adopted its tasks; dropping what it ran and joining again`)
     await this.o.fenced(me?.adoptedBy ?? null)
     await this.join()
-    const left = await store.tasks.recoverOrphans(owner) // anything claimed under the old lease after the adopter's requeue
-    if (left.length > 0) await this.o.adopted(left)
   }
 
   private async adopt(): Promise<void> {

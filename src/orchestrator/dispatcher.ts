@@ -1,3 +1,4 @@
+import { isTransient } from "../store/sql"
 import { toTask, type Task } from "../store/task-types"
 import { Backlog } from "./backlog"
 import { ACTION_ROLES, type EncodedState } from "./features"
@@ -34,6 +35,7 @@ export class Dispatcher {
   private readonly fresh = new Set<string>()
   private running = false
   private again = false
+  private storeDown = false
   private readonly backlog = new Backlog()
 
   constructor(
@@ -63,8 +65,13 @@ export class Dispatcher {
         this.again = false
         await this.round()
       } while (this.again && !this.o.isStopped)
+      if (this.storeDown) this.o.log.info("dispatching again: the database answers")
+      this.storeDown = false
     } catch (e) {
-      this.o.log.error("dispatch failed", e)
+      // The database restarting: say so once, not with a stack every tick.
+      if (!isTransient(e)) this.o.log.error("dispatch failed", e)
+      else if (!this.storeDown) this.o.log.warn(`dispatch paused: the database does not answer (${(e as Error).message}); retrying every tick`)
+      this.storeDown ||= isTransient(e)
     } finally {
       this.running = false
     }

@@ -1,8 +1,9 @@
 import { systemClock, type Clock, type Timer } from "../acp/clock"
-import { ConflictError, NotFoundError } from "../errors"
+import { ConflictError, NotFoundError, UnavailableError } from "../errors"
 import type { Logger } from "../log"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
+import { isTransient } from "../store/sql"
 import type { Store } from "../store/store"
 import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
 import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
@@ -120,7 +121,10 @@ export class Orchestrator implements TaskSink {
     // Tasks created or requeued elsewhere (other daemons, on Redis) may be waiting for an agent here.
     this.bus.on("*", (e) => {
       if (e.type === "created" && this.ownCreated.delete(e.taskId)) return // known already: createTask noted it
-      if (e.type === "created" || e.type === "requeued") this.dispatcher.noteWork()
+      if (e.type === "created" || e.type === "requeued") {
+        this.dispatcher.noteWork()
+        void this.dispatch() // an idle agent here may take it now, not at the next tick (rounds fold together)
+      }
     })
     this.ticker = this.clock.setInterval(() => {
       this.dispatcher.noteWork() // backoffs that ran out, tasks seen by no event
@@ -324,8 +328,26 @@ export class Orchestrator implements TaskSink {
     }).catch((e: unknown) => this.log.warn(`progress of task ${p.taskId}: ${(e as Error).message}`))
   }
 
-  result(agentId: string, outcome: Outcome): Promise<void> {
-    return this.inOrder(outcome.taskId, () => this.applyResult(agentId, outcome))
+  /**
+   * An agent's outcome. When the database does not answer (a PostgreSQL
+   * restart), a local agent's outcome is kept and retried with backoff until
+   * it is written: nothing an agent finished is lost. A remote agent's
+   * (`retry: false`, from ACP) is refused with a 503 instead: its worker keeps
+   * it and sends it again.
+   */
+  result(agentId: string, outcome: Outcome, opts: { retry?: boolean } = {}): Promise<void> {
+    return this.inOrder(outcome.taskId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.applyResult(agentId, outcome)
+        } catch (e) {
+          if (!isTransient(e)) throw e
+          if (opts.retry === false || this.stopped) throw new UnavailableError(`the database does not answer; the result of task ${outcome.taskId} was not recorded`, { hint: "send it again shortly", cause: e })
+          if (attempt === 1) this.log.warn(`recording the result of task ${outcome.taskId} failed (${(e as Error).message}); retrying until the database answers`)
+          await Bun.sleep(Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5)))
+        }
+      }
+    })
   }
 
   private async applyResult(agentId: string, outcome: Outcome): Promise<void> {
@@ -475,20 +497,27 @@ export class Orchestrator implements TaskSink {
   }
 
   /**
-   * This daemon lost its lease and was adopted (cluster.ts): its running
-   * tasks were requeued by the adopter. Interrupt the agents still on them
-   * and forget them; no outcome is recorded (the tasks are not ours now).
+   * This daemon lost its lease and was adopted (cluster.ts): the adopter
+   * requeued what it was running then. Interrupt the agents of those tasks
+   * and forget them, without recording an outcome (they are not ours now).
+   * A task this daemon claimed after the adoption (or claimed again since)
+   * is still its own, on the attempt it tracks, and keeps running.
    */
-  abandonAll(reason: string): number {
-    const ids = this.running.ids()
-    for (const id of ids) {
-      const entry = this.forget(id)
+  async abandonLost(reason: string): Promise<number> {
+    let n = 0
+    for (const id of this.running.ids()) {
+      const entry = this.running.get(id)
       if (!entry) continue
+      const now = await this.store.tasks.get(id)
+      if (now?.status === "running" && now.ownerDaemon === this.owner && now.attempts === entry.attempt) continue
+      if (this.running.get(id) !== entry) continue
+      this.forget(id)
       entry.decision = undefined
       entry.executor.cancel(entry.agentId, id, reason)
+      n++
     }
-    void this.dispatch()
-    return ids.length
+    if (n > 0) void this.dispatch()
+    return n
   }
 
   stop(): void {

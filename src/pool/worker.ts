@@ -1,6 +1,6 @@
 import { hostname } from "node:os"
 import { AcpClient, type ReconnectOptions } from "../acp/client"
-import { AcpConnectionClosedError } from "../acp/errors"
+import { AcpConnectionClosedError, AcpTimeoutError, RpcError } from "../acp/errors"
 import type { TaskAssignParams, TaskAssignResult, TaskOutcome } from "../acp/protocol"
 import type { TurnResult } from "../agent/types"
 import { AgentCrashedError, AgentStoppedError } from "../agent/errors"
@@ -17,10 +17,18 @@ import { createPool, type Pool } from "./pool"
 // `task_result` (output, tokens, cost, duration). `task.cancel` aborts the
 // run. A dropped connection reconnects by itself (AcpClient) and declares the
 // tasks still running; results that could not be sent go out once it is back.
+//
+// Several daemon URLs (the daemons of one cluster, on one database): each
+// agent connects to the first that answers and, when its daemon dies, fails
+// over to the next. It registers there with the tasks it still runs (and
+// finished but could not report); that daemon takes them over (handover:
+// the task never goes back to the queue, so it never runs twice) and then
+// gets the results. A result the daemon could not record (its database was
+// restarting: a 503) or got no answer for is kept and sent again.
 
 export type WorkerOptions = {
-  /** The daemon's ACP URL, e.g. ws://host:9100/ */
-  acpUrl: string
+  /** The daemon's ACP URL, e.g. ws://host:9100/, or the URLs of several daemons of one cluster (failover, in order). */
+  acpUrl: string | readonly string[]
   apiKey: string
   /** The daemon's HTTP URL, for the agents' own cca tools (optional: delegation goes over ACP). */
   daemonUrl?: string
@@ -32,6 +40,10 @@ export type WorkerOptions = {
   log: Logger
   reconnect?: ReconnectOptions
   requestTimeoutMs?: number
+  /** How long before a result that was not recorded is sent again. Default 2 s. */
+  resendMs?: number
+  /** Hears every attempt to report an outcome: recorded, kept to send again, or dropped (refused for good). */
+  onReport?: (r: { agentId: string; taskId: string; outcome: "recorded" | "kept" | "dropped"; error?: string }) => void
 }
 
 export type RunningWorker = {
@@ -62,12 +74,20 @@ export function turnOutcome(taskId: string, r: TurnResult): TaskOutcome {
   }
 }
 
+/** The daemon did not record it, but may: the link dropped, no answer came, or its database was away (503). */
+function retryable(e: unknown): boolean {
+  if (e instanceof AcpConnectionClosedError || e instanceof AcpTimeoutError) return true
+  return e instanceof RpcError && typeof e.data === "object" && e.data !== null && (e.data as { code?: unknown }).code === "unavailable"
+}
+
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "worker"
 
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const host = hostname()
   const prefix = o.idPrefix ?? `${slug(host)}-${o.role}-${crypto.randomUUID().slice(0, 6)}`
-  const pool = createPool({ ...o.pool, link: () => ({ daemonUrl: o.daemonUrl, acpUrl: o.acpUrl, apiKey: o.apiKey }), hookUrl: undefined })
+  const urls = typeof o.acpUrl === "string" ? [o.acpUrl] : [...o.acpUrl]
+  // The agents' own cca tools (their MCP bridge) reach the first daemon; any daemon of the cluster serves them alike.
+  const pool = createPool({ ...o.pool, link: () => ({ daemonUrl: o.daemonUrl, acpUrl: urls[0], apiKey: o.apiKey }), hookUrl: undefined })
   const clients = new Map<string, AcpClient>()
   const runs = new Map<string, Run>()
   /** Outcomes the daemon has not acknowledged yet, per agent. */
@@ -78,15 +98,31 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const pending = unsent.get(agentId) ?? new Map<string, TaskOutcome>()
     unsent.set(agentId, pending)
     pending.set(outcome.taskId, outcome)
-    if (!client || client.state !== "ready" || stopping) return // sent when it registers again
+    if (!client || client.state !== "ready" || stopping) return void o.onReport?.({ agentId, taskId: outcome.taskId, outcome: "kept" }) // sent when it registers again
     try {
       await client.result(outcome)
       pending.delete(outcome.taskId)
-      o.log.info(`worker: task ${outcome.taskId} on ${agentId}: ${outcome.status} reported`)
+      o.onReport?.({ agentId, taskId: outcome.taskId, outcome: "recorded" })
+      o.log.info(`worker: task ${outcome.taskId} on ${agentId}: ${outcome.status} reported to ${client.url}`)
     } catch (e) {
-      if (!(e instanceof AcpConnectionClosedError)) pending.delete(outcome.taskId) // refused for good (e.g. invalid): nothing to retry
-      o.log.warn(`worker: reporting task ${outcome.taskId} of ${agentId} failed: ${(e as Error).message}`)
+      const again = retryable(e)
+      if (!again) pending.delete(outcome.taskId) // refused for good (e.g. invalid): nothing to retry
+      o.onReport?.({ agentId, taskId: outcome.taskId, outcome: again ? "kept" : "dropped", error: (e as Error).message })
+      o.log.warn(`worker: reporting task ${outcome.taskId} of ${agentId} failed: ${(e as Error).message}${again ? " (kept; sent again)" : ""}`)
+      if (again && !(e instanceof AcpConnectionClosedError)) resendLater(agentId)
     }
+  }
+
+  /** Sent again after resendMs (a reconnect sends everything unsent anyway). */
+  const resend = new Map<string, ReturnType<typeof setTimeout>>()
+  function resendLater(agentId: string): void {
+    if (resend.has(agentId) || stopping) return
+    const t = setTimeout(() => {
+      resend.delete(agentId)
+      for (const outcome of [...(unsent.get(agentId)?.values() ?? [])]) void report(agentId, outcome)
+    }, o.resendMs ?? 2000)
+    t.unref?.()
+    resend.set(agentId, t)
   }
 
   function assign(agentId: string, task: TaskAssignParams): TaskAssignResult {
@@ -112,7 +148,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   /** One ACP connection per agent, for as long as its process lives: a crashed agent disconnects and comes back once restarted. */
   async function connectAgent(agentId: string): Promise<void> {
     const client: AcpClient = new AcpClient({
-      url: o.acpUrl,
+      url: urls,
       apiKey: o.apiKey,
       agent: { agentId, role: o.role, capabilities: ["claude-code", "worker"], host, version: VERSION },
       requestTimeoutMs: o.requestTimeoutMs,
@@ -125,7 +161,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           runs.get(taskId)?.abort.abort()
         },
         registered: (_r, again) => {
-          if (again) o.log.info(`worker: ${agentId} registered again`)
+          if (again) o.log.info(`worker: ${agentId} registered again, at ${client.url}`)
           for (const outcome of [...(unsent.get(agentId)?.values() ?? [])]) void report(agentId, outcome)
         },
         reconnecting: (attempt, delayMs) => o.log.warn(`worker: ${agentId} lost the daemon; reconnect attempt ${attempt} in ${delayMs} ms`),
@@ -168,6 +204,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     stop: () =>
       // Running tasks are not cancelled: closing the connections hands them back to the daemon, which requeues them.
       (stopping ??= (async () => {
+        for (const t of resend.values()) clearTimeout(t)
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => {})))
         await pool.close()
       })()),

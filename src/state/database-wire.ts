@@ -30,8 +30,9 @@ export async function databaseWire(link: NotifyLink, receive: (channel: Channel,
     name: "database",
     up: () => up,
     async send(channel, text) {
+      const payload = `${channel}\n${text}`
       try {
-        await link.notify(`${channel}\n${text}`)
+        await link.notify(payload).catch(() => link.notify(payload)) // once more: the first statement after a server restart meets a dead connection
         up = true
       } catch (e) {
         up = false

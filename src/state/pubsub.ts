@@ -79,8 +79,10 @@ export class PubSub {
         this.log.debug(`publishing on ${channel} through Redis failed: ${(e as Error).message}`)
       }
     }
+    // The database is tried whenever Redis did not take the message, even if its last send failed:
+    // a statement is cheap and the server may be back (its `up` only says where events went last).
     const fallback = this.fallback
-    if (fallback && (!sent || this.bridging) && fallback.up()) {
+    if (fallback && (!sent || this.bridging)) {
       try {
         await fallback.send(channel, text)
       } catch (e) {

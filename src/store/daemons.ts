@@ -165,6 +165,23 @@ export function daemonRepo(db: Queryable) {
       return rows.map((r) => r.id)
     },
 
+    /** Per daemon: its agents that are up (not stopped, crashed or disconnected), how many are busy, and the tasks it runs. */
+    async load(): Promise<Map<string, { agents: number; busyAgents: number; runningTasks: number }>> {
+      const [agents, tasks] = await Promise.all([
+        db.query<{ d: string; n: number; busy: number }>(
+          `SELECT daemon_id AS d, count(*)::int AS n, (count(*) FILTER (WHERE status = 'busy'))::int AS busy FROM agents
+           WHERE daemon_id IS NOT NULL AND stopped_at IS NULL AND NOT (status = ANY($1::text[])) GROUP BY daemon_id`,
+          [["stopped", "crashed", "disconnected"]],
+        ),
+        db.query<{ d: string; n: number }>("SELECT owner_daemon AS d, count(*)::int AS n FROM tasks WHERE status = 'running' AND owner_daemon IS NOT NULL GROUP BY owner_daemon"),
+      ])
+      const out = new Map<string, { agents: number; busyAgents: number; runningTasks: number }>()
+      const at = (d: string) => out.get(d) ?? out.set(d, { agents: 0, busyAgents: 0, runningTasks: 0 }).get(d)!
+      for (const r of agents) Object.assign(at(r.d), { agents: Number(r.n), busyAgents: Number(r.busy) })
+      for (const r of tasks) at(r.d).runningTasks = Number(r.n)
+      return out
+    },
+
     /** Daemons, oldest first: all that are not stopped, and stopped or adopted ones seen within `recentMs` (default 1 h). */
     async list(opts: { recentMs?: number } = {}): Promise<DaemonRecord[]> {
       const rows = await db.query(

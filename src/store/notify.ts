@@ -12,29 +12,77 @@ import type { Sql } from "./sql"
 export const NOTIFY_CHANNEL = "cca_bus"
 const MAX_PAYLOAD = 7900
 const REF = "@ref:"
+const PING = "@ping:"
 
 export type NotifyLinkOf = {
   listen(onPayload: (payload: string) => void, onListening?: () => void): Promise<{ close(): Promise<void> }>
   notify(payload: string): Promise<void>
 }
 
-export function notifyLink(sql: Sql, onError: (e: unknown) => void = () => {}): NotifyLinkOf | undefined {
+export type NotifyOptions = {
+  onError?: (e: unknown) => void
+  /** How often the listener checks it still hears (a NOTIFY to itself). Default 2 s. */
+  pingMs?: number
+}
+
+export function notifyLink(sql: Sql, opts: NotifyOptions = {}): NotifyLinkOf | undefined {
   const listen = sql.listen?.bind(sql)
   if (!listen) return undefined
+  const onError = opts.onError ?? (() => {})
+  const pingMs = opts.pingMs ?? 2000
   let big = 0
   return {
+    /**
+     * Problem: postgres.js listens again by itself after its connection
+     * closes, but gives up for good if that one attempt fails (the server
+     * still restarting), and says nothing. Fix: the listener NOTIFYs itself
+     * every pingMs; a ping sent and not heard within an interval means the
+     * listener is gone, and it listens anew.
+     */
     async listen(onPayload, onListening) {
-      const unlisten = await listen(
-        NOTIFY_CHANNEL,
-        (payload) => {
-          if (!payload.startsWith(REF)) return onPayload(payload)
-          sql
-            .query<{ payload: string }>("SELECT payload FROM bus_messages WHERE id = $1", [Number(payload.slice(REF.length))])
-            .then(([row]) => row && onPayload(row.payload), onError)
+      const ping = `${PING}${crypto.randomUUID()}`
+      let heardAt = Date.now()
+      let unlisten: (() => Promise<void>) | undefined
+      const handler = (payload: string) => {
+        if (payload.startsWith(PING)) {
+          if (payload === ping) heardAt = Date.now()
+          return
+        }
+        if (!payload.startsWith(REF)) return onPayload(payload)
+        sql
+          .query<{ payload: string }>("SELECT payload FROM bus_messages WHERE id = $1", [Number(payload.slice(REF.length))])
+          .then(([row]) => row && onPayload(row.payload), onError)
+      }
+      unlisten = await listen(NOTIFY_CHANNEL, handler, onListening)
+      let renewing = false
+      let sentAt = 0
+      const timer = setInterval(() => {
+        if (renewing) return
+        // A ping that went out a whole interval ago and was not heard: the listener is gone.
+        if (sentAt > heardAt && Date.now() - sentAt > pingMs) {
+          renewing = true
+          void (async () => {
+            await unlisten?.().catch(() => {})
+            unlisten = await listen(NOTIFY_CHANNEL, handler, onListening)
+            heardAt = Date.now()
+          })()
+            .catch(onError)
+            .finally(() => (renewing = false))
+          return
+        }
+        const at = Date.now()
+        sql.query("SELECT pg_notify($1, $2)", [NOTIFY_CHANNEL, ping]).then(
+          () => (sentAt = Math.max(sentAt, at)),
+          () => {},
+        )
+      }, pingMs)
+      timer.unref?.()
+      return {
+        close: async () => {
+          clearInterval(timer)
+          await unlisten?.()
         },
-        onListening,
-      )
-      return { close: unlisten }
+      }
     },
     async notify(payload) {
       if (Buffer.byteLength(payload) <= MAX_PAYLOAD) {

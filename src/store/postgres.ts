@@ -44,6 +44,12 @@ export async function openPostgres(opts: PostgresOptions): Promise<Sql> {
     connect_timeout: opts.connectTimeoutSec ?? 10,
     // postgres.js prints NOTICEs with console.log by default: that is stdout, which belongs to command output.
     onnotice: () => {},
+    // Problem: postgres.js waits up to 20 s before reconnecting once a few connection
+    // errors have piled up (its retry count is shared by the pool and grows with every
+    // query that fails during an outage), so after a PostgreSQL restart the daemon
+    // would stay cut off long after the server is back. Fix: the same jittered
+    // backoff, capped at 2 s.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** Math.min(retries, 10), 2),
   })
   const sql = wrap(client)
   try {

@@ -89,6 +89,46 @@ describe("AcpClient", () => {
     expect(rec.delays[3]).toBe(375)
   })
 
+  test("several URLs: connects to the first that answers, fails over to the next when its server goes, and declares its running tasks there", async () => {
+    const clock = new ManualClock()
+    const dead = await startServer()
+    const deadUrl = dead.url
+    await dead.server.stop() // nothing listens on the first URL any more
+    const a = await startServer()
+    await using b = await startServer()
+    const rec = recorder()
+    await using c = new AcpClient({
+      url: [deadUrl, a.url, b.url],
+      apiKey: KEY,
+      agent: { agentId: "w1", role: "backend" },
+      clock,
+      log: captureLogger().log,
+      handlers: { ...rec.handlers, taskAssign: () => ({ accepted: true }) },
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 },
+    })
+    await c.connect()
+    expect(c.url).toBe(a.url)
+    expect(a.server.agent("w1")?.connected).toBe(true)
+    await a.server.assignTask("w1", { taskId: "t1", prompt: "p" })
+    await a.server.stop()
+    await until(() => rec.events.includes("reconnecting 1"), "the reconnect to be scheduled")
+    clock.advance(rec.delays[0]!)
+    await until(() => rec.events.includes("re-registered"), "registration at the next server")
+    expect(c.url).toBe(b.url) // the next one first, not the one that just went away
+    expect(b.server.agent("w1")).toMatchObject({ connected: true, taskIds: ["t1"] })
+  })
+
+  test("several URLs, none answering: connect fails with the last error", async () => {
+    const one = await startServer()
+    const two = await startServer()
+    const urls = [one.url, two.url]
+    await one.server.stop()
+    await two.server.stop()
+    const c = new AcpClient({ url: urls, apiKey: KEY, agent: { agentId: "w1", role: "backend" }, log: captureLogger().log, reconnect: false })
+    expect(await c.connect().catch((e: unknown) => e)).toBeInstanceOf(Error)
+    expect(c.state).toBe("closed")
+  })
+
   test("a refused key on reconnect stops the client for good", async () => {
     const clock = new ManualClock()
     const first = await startServer()

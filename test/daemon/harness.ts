@@ -26,7 +26,7 @@ export type TestDaemon = {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export type TestDaemonOptions = Pick<DaemonOptions, "taskClock" | "pool" | "stages" | "endHooks">
+export type TestDaemonOptions = Pick<DaemonOptions, "taskClock" | "clusterClock" | "pool" | "stages" | "endHooks">
 
 export async function testDaemon(sections: Sections = {}, opts: TestDaemonOptions = {}): Promise<TestDaemon> {
   const tmp = await tmpdir({ prefix: "cca-daemon-test-" })
@@ -41,7 +41,7 @@ export async function testDaemon(sections: Sections = {}, opts: TestDaemonOption
   // No local agents unless the test asks for them: otherwise the dispatcher would
   // spawn a real `claude` (found on bun run's PATH) for every pending task.
   const noPool = sections.agents === undefined && opts.pool === undefined ? { maxAgents: 0 } : {}
-  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, stages: opts.stages, endHooks: opts.endHooks, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...noPool, ...opts.pool } })
+  const daemon = await startDaemon({ config, lock: false, log, taskClock: opts.taskClock, clusterClock: opts.clusterClock, stages: opts.stages, endHooks: opts.endHooks, pool: { stateRoot: join(tmp.path, "agents"), workspace: tmp.path, ...noPool, ...opts.pool } })
   const clients: AcpClient[] = []
   const req: TestDaemon["req"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers }

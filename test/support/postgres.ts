@@ -111,7 +111,15 @@ function run(cmd: string[], asPostgres: boolean): void {
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`)
 }
 
-export type PostgresServer = { url: string; version: string; close(): Promise<void> }
+export type PostgresServer = {
+  url: string
+  version: string
+  /** Stop the server (fast shutdown: connections are cut), keeping its data. */
+  stop(): Promise<void>
+  /** Start it again on the same port and data. */
+  start(): Promise<void>
+  close(): Promise<void>
+}
 
 /** initdb + pg_ctl start on a free port, trust auth on loopback. Postgres refuses root, so as root it runs as `postgres`. */
 export async function startPostgres(): Promise<PostgresServer> {
@@ -127,17 +135,28 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const port = await freePort()
   run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres)
-  run(
-    [join(bin, "pg_ctl"), "-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"],
-    asPostgres,
-  )
+  const start = () =>
+    run(
+      [join(bin, "pg_ctl"), "-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"],
+      asPostgres,
+    )
+  start()
+  let up = true
   const version = Bun.spawnSync([join(bin, "postgres"), "--version"]).stdout.toString().trim()
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     version,
+    async stop() {
+      run([join(bin, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"], asPostgres)
+      up = false
+    },
+    async start() {
+      start()
+      up = true
+    },
     async close() {
       try {
-        run([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"], asPostgres)
+        if (up) run([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"], asPostgres)
       } finally {
         await rm(dir, { recursive: true, force: true })
       }

@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics"
 import { API_PREFIX } from "../prefix"
 import type { StoreHealth } from "../../store/store"
 import type { VectorSupport } from "../../store/vector-support"
+import type { ClusterView } from "../../orchestrator/cluster"
 import type { TaskStatus } from "../../store/task-types"
 import { cached, type Cached } from "../cached"
 
@@ -18,12 +19,13 @@ export type HealthState = "ok" | "degraded" | "down"
 
 type Counts = Record<TaskStatus, number> & { countedAt: string }
 
-export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Counts>; startedAt: string }
+export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Counts>; cluster: Cached<ClusterView | null>; startedAt: string }
 
 export function probes(ctx: DaemonContext, maxAgeMs = 1000): Probes {
   return {
     storeHealth: cached(() => ctx.store.health(), maxAgeMs),
     taskCounts: cached(async () => ({ ...(await ctx.store.tasks.counts()), countedAt: new Date().toISOString() }), maxAgeMs),
+    cluster: cached(async () => (ctx.cluster ? await ctx.cluster.view() : null), maxAgeMs),
     startedAt: ctx.startedAt.toISOString(),
   }
 }
@@ -45,10 +47,12 @@ function poolCheck(ctx: DaemonContext) {
 /** The status; synchronous while the task counts are fresh (the hot path of a polled endpoint). */
 export function statusReport(ctx: DaemonContext, p: Probes) {
   const counts = p.taskCounts.peek()
-  return counts ? statusOf(ctx, p, counts.value) : p.taskCounts.get().then((c) => statusOf(ctx, p, c.value))
+  const cluster = p.cluster.peek()
+  if (counts && cluster) return statusOf(ctx, p, counts.value, cluster.value)
+  return Promise.all([p.taskCounts.get(), p.cluster.get()]).then(([c, cl]) => statusOf(ctx, p, c.value, cl.value))
 }
 
-function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
+function statusOf(ctx: DaemonContext, p: Probes, counts: Counts, cluster: ClusterView | null) {
   const agents = { total: 0, connected: 0, healthy: 0, busy: 0, idle: 0 }
   for (const a of ctx.pool.list()) {
     agents.total++
@@ -75,6 +79,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     store: { engine: ctx.store.engine, location: ctx.store.location, pgvector: ctx.store.pgvector ?? null, vectors: vectorsJson(ctx.store.vectors) },
     state: ctx.state.health(),
     router: ctx.orchestrator.router.name,
+    cluster: cluster && { ...cluster, events: ctx.state.health().events },
   }
 }
 
