@@ -182,6 +182,15 @@ export const IndexingSection = v.strictObject({
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
+/** The web dashboard at /ui (src/ui). */
+export const UiSection = v.strictObject({
+  /** Serve the dashboard and its sign-in routes; false: /ui answers 404. */
+  enabled: v.optional(v.boolean(), true),
+  /** How long a sign-in lasts (seconds); the session then ends whatever the page does. */
+  session_ttl_s: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(60, "must be 60 or more"), v.maxValue(30 * 86400, "must be at most 30 days")), 12 * 3600),
+})
+export type UiSection = v.InferOutput<typeof UiSection>
+
 /** How CLI clients reach a daemon. CCA_DAEMON_URL and CCA_API_KEY take precedence. */
 export const ClientSection = v.strictObject({
   /** Empty: the address a daemon on this machine wrote to its run dir, else http://<daemon.bind>:<daemon.http_port>. */
@@ -203,6 +212,7 @@ export const CcaConfig = v.strictObject({
   tokens: v.optional(TokensSection, {}),
   indexing: v.optional(IndexingSection, {}),
   client: v.optional(ClientSection, {}),
+  ui: v.optional(UiSection, {}),
 })
 export type CcaConfig = v.InferOutput<typeof CcaConfig>
 export type Section = keyof CcaConfig

@@ -14,7 +14,7 @@ import type { PoolOptions } from "./options"
 import { persist, removeState, startHeartbeats } from "./persist"
 import { Slot } from "./slot"
 import { settleTurn } from "./turn"
-import type { AgentPool, AttachViewer, PoolAgent, PoolAttachment, PoolEvent, PoolEventType, PoolListener, RoleHealth, RunRequest, SpawnRequest, Unsubscribe } from "./types"
+import type { AgentPool, AttachViewer, LogEntry, PoolAgent, PoolAttachment, PoolEvent, PoolEventType, PoolListener, RoleHealth, RunRequest, SpawnRequest, Unsubscribe } from "./types"
 
 // The pool: spawns agents, supervises them (a crash is the child's exit;
 // restart with backoff; a circuit per role), and runs one prompt at a time on
@@ -82,6 +82,10 @@ export class Pool implements AgentPool {
 
   logs(id: string, opts: { after?: number; limit?: number } = {}) {
     return this.slot(id, true).log.read(opts.after, opts.limit)
+  }
+
+  watchLogs(id: string, fn: (e: LogEntry) => void): Unsubscribe {
+    return this.slot(id, true).log.watch(fn)
   }
 
   on<T extends PoolEventType>(type: T | "*", listener: PoolListener<T>): Unsubscribe {

@@ -140,6 +140,8 @@ export interface AgentPool {
   /** Stops the agent (its running turn is interrupted; run() rejects with AgentStoppedError). */
   stop(id: string): Promise<PoolAgent>
   logs(id: string, opts?: { after?: number; limit?: number }): { items: LogEntry[]; next: number }
+  /** Each log entry of the agent as it is added (NotFoundError for an unknown agent). */
+  watchLogs(id: string, fn: (e: LogEntry) => void): Unsubscribe
   /** pty agents only (ConflictError otherwise). */
   attach(id: string, viewer: AttachViewer): PoolAttachment
   /** A Claude Code hook input for a pty agent (the daemon's hook route). */
