@@ -95,7 +95,7 @@ export function AgentPage({ id }: { id: string }) {
       ${error ? html`<${Notice} kind="error">${error}<//>` : null}
     <//>
     ${local && agent.driver === "pty" && agent.status !== "stopped" ? html`<${Section} title="Terminal"><${TerminalView} agentId=${id} /><//>` : null}
-    ${local && agent.status !== "stopped" ? html`<${Section} title="Message"><${Send} id=${id} /><//>` : null}
+    ${local && agent.status !== "stopped" ? html`<${Section} title="Direct message"><${Send} id=${id} /><//>` : null}
     ${local ? html`<${Section} title=${agent.driver === "pty" ? "Log" : "Transcript"}><${Log} id=${id} /><//>` : null}
   </div>`
 }
