@@ -66,7 +66,7 @@ for (const name of ENGINES) {
     test("a database migrated by a newer build is refused", async () => {
       await migrate(e.sql)
       const older = MIGRATIONS.slice(0, 1)
-      expect((await migrationStatus(e.sql, older)).map((s) => s.state as string)).toEqual(["applied", "unknown"])
+      expect((await migrationStatus(e.sql, older)).map((s) => s.state as string)).toEqual(["applied", ...MIGRATIONS.slice(1).map(() => "unknown")])
       const err = await migrate(e.sql, older).catch((x) => x)
       expect(err).toBeInstanceOf(MigrationError)
       expect(err.hint).toContain("newer cca")
