@@ -77,11 +77,11 @@ test("sign in: the overview renders live, at 1280 px and at 390 px, keyboard fir
   expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link").count()).toBe(7)
   // The first Tab reaches the skip link, which moves focus to the content.
   await page.keyboard.press("Tab")
-  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content")
+  expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content")
   await screenshot(page, "overview")
   const small = await signedIn({ width: 390, height: 844 })
-  const width = await small.evaluate(() => document.documentElement.scrollWidth)
-  expect(width).toBeLessThanOrEqual(390) // nothing forces sideways scrolling of the page
+  const width = await small.evaluate("document.documentElement.scrollWidth")
+  expect(width as number).toBeLessThanOrEqual(390) // nothing forces sideways scrolling of the page
   await screenshot(small, "overview-390")
   await page.context().close()
   await small.context().close()
@@ -101,7 +101,7 @@ test("create a task in the page and see it complete live on a real agent; its tr
   await page.getByTestId("tokens-in").filter({ hasText: "1,234" }).waitFor()
   expect(await page.getByTestId("activity").textContent()).toContain(id.slice(0, 8))
   // the stream agent's transcript
-  const agentId = (await (await u.api("GET", `/api/v1/tasks/${id}`)).json()).agentId as string
+  const agentId = ((await (await u.api("GET", `/api/v1/tasks/${id}`)).json()) as { agentId: string }).agentId
   await page.goto(`${u.url}/ui/agents/${agentId}`)
   await page.getByTestId("agent-log").getByText("orders endpoint added").waitFor()
   await page.getByRole("textbox", { name: "Message", exact: true }).fill("ui: add the orders endpoint")
@@ -178,8 +178,8 @@ test("sign out: the page goes back to sign-in and the API refuses the old cookie
   const page = await signedIn()
   const cookie = (await sessionCookie(page.context(), u))!
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" })
-  expect(await page.evaluate(() => document.cookie)).toBe("") // the page itself cannot read it
-  expect(await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage))).not.toContain(u.key)
+  expect(await page.evaluate("document.cookie")).toBe("") // the page itself cannot read it
+  expect(await page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")).not.toContain(u.key)
   await page.getByRole("button", { name: "Sign out" }).click()
   await page.getByLabel("API key").waitFor()
   const res = await fetch(`${u.url}/api/v1/status`, { headers: { cookie: `${cookie.name}=${cookie.value}` } })
@@ -198,19 +198,16 @@ test("an expired session goes back to sign-in", async () => {
 
 test("a daemon restart reconnects the live views", async () => {
   const page = await signedIn()
-  await page.evaluate(() => {
-    const el = document.querySelector('[data-testid="connection"]')!
-    const w = window as unknown as { states: string[] }
-    w.states = []
-    new MutationObserver(() => w.states.push(el.getAttribute("data-state") ?? "")).observe(el, { attributes: true })
-  })
+  // Record every state the connection indicator goes through (page code, as a string: this file has no DOM types).
+  await page.evaluate(`(() => {
+    const el = document.querySelector('[data-testid="connection"]')
+    window.states = []
+    new MutationObserver(() => window.states.push(el.getAttribute("data-state"))).observe(el, { attributes: true })
+  })()`)
   await u.restart()
   // The stream dropped and came back by itself, with the same session.
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { states: string[] }).states
-    return s.includes("reconnecting") && s.at(-1) === "live"
-  }, undefined, { timeout: 30_000 })
-  const created = (await (await u.api("POST", "/api/v1/tasks", { description: "after the restart", role: "nobody" })).json()).id as string
+  await page.waitForFunction(`window.states.includes("reconnecting") && window.states.at(-1) === "live"`, undefined, { timeout: 30_000 })
+  const created = ((await (await u.api("POST", "/api/v1/tasks", { description: "after the restart", role: "nobody" })).json()) as { id: string }).id
   await page.getByTestId("activity").getByText(created.slice(0, 8)).waitFor({ timeout: 30_000 })
   await page.getByTestId("queue").filter({ hasText: /^[1-9]/ }).waitFor()
   await page.context().close()

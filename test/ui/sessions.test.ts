@@ -21,6 +21,7 @@ afterAll(async () => {
 })
 
 const origin = () => u.url
+const json = async (r: Response): Promise<any> => r.json()
 type Session = { cookie: string; csrf: string; body: Record<string, unknown>; setCookie: string }
 
 async function signIn(key = u.key): Promise<Session> {
@@ -28,7 +29,7 @@ async function signIn(key = u.key): Promise<Session> {
   expect(res.status).toBe(201)
   const setCookie = res.headers.get("set-cookie") ?? ""
   const cookie = setCookie.split(";")[0]!
-  const body = (await res.json()) as Record<string, unknown>
+  const body = (await json(res)) as Record<string, unknown>
   return { cookie, csrf: String(body.csrf), body, setCookie }
 }
 
@@ -45,10 +46,10 @@ test("sign-in with a wrong key is refused with a clear error and no cookie", asy
   const res = await fetch(`${u.url}/api/v1/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "cca_nope_0000000000000000" }) })
   expect(res.status).toBe(401)
   expect(res.headers.get("set-cookie")).toBeNull()
-  expect((await res.json()).error).toMatchObject({ code: "unauthorized", message: expect.stringContaining("not valid") })
+  expect((await json(res)).error).toMatchObject({ code: "unauthorized", message: expect.stringContaining("not valid") })
   const empty = await fetch(`${u.url}/api/v1/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "" }) })
   expect(empty.status).toBe(400)
-  expect((await empty.json()).error.details.field).toBe("body.key")
+  expect((await json(empty)).error.details.field).toBe("body.key")
 })
 
 test("sign-in sets an HttpOnly, SameSite=Strict cookie with an expiry; the answer carries the CSRF token, never the key", async () => {
@@ -58,7 +59,7 @@ test("sign-in sets an HttpOnly, SameSite=Strict cookie with an expiry; the answe
   expect(JSON.stringify(s.body)).not.toContain(u.key)
   const me = await browserReq({ cookie: s.cookie }, "GET", "/api/v1/session")
   expect(me.status).toBe(200)
-  expect(await me.json()).toMatchObject({ via: "session", keyId: u.keyId, csrf: s.csrf })
+  expect(await json(me)).toMatchObject({ via: "session", keyId: u.keyId, csrf: s.csrf })
   // A sign-in posted from another site is refused (login CSRF).
   const foreign = await fetch(`${u.url}/api/v1/session`, { method: "POST", headers: { "content-type": "application/json", origin: "https://evil.example" }, body: JSON.stringify({ key: u.key }) })
   expect(foreign.status).toBe(403)
@@ -69,11 +70,11 @@ test("the cookie reads the API; a mutating request needs the CSRF token and this
   expect((await browserReq({ cookie: s.cookie }, "GET", "/api/v1/status")).status).toBe(200)
   const noToken = await browserReq({ cookie: s.cookie }, "POST", "/api/v1/tasks", { description: "no token" })
   expect(noToken.status).toBe(403)
-  expect((await noToken.json()).error.code).toBe("csrf")
+  expect((await json(noToken)).error.code).toBe("csrf")
   expect((await browserReq({ cookie: s.cookie, csrf: "x".repeat(43) }, "POST", "/api/v1/tasks", { description: "wrong token" })).status).toBe(403)
   const foreign = await browserReq(s, "POST", "/api/v1/tasks", { description: "from elsewhere" }, { origin: "https://evil.example" })
   expect(foreign.status).toBe(403)
-  expect((await foreign.json()).error.message).toContain("another site")
+  expect((await json(foreign)).error.message).toContain("another site")
   const ok = await browserReq(s, "POST", "/api/v1/tasks", { description: "with the token" })
   expect(ok.status).toBe(202)
   // The same applies to a WebSocket upgrade (the terminal): its token travels as ?csrf=.
@@ -92,7 +93,7 @@ test("sign-out ends the session: the API refuses the old cookie", async () => {
   expect(out.headers.get("set-cookie")).toContain("Max-Age=0")
   const after = await browserReq({ cookie: s.cookie }, "GET", "/api/v1/status")
   expect(after.status).toBe(401)
-  expect((await after.json()).error.code).toBe("session_expired")
+  expect((await json(after)).error.code).toBe("session_expired")
 })
 
 test("a session expires after ui.session_ttl_s", async () => {
@@ -101,7 +102,7 @@ test("a session expires after ui.session_ttl_s", async () => {
   u.advance(3601_000)
   const expired = await browserReq({ cookie: s.cookie }, "GET", "/api/v1/status")
   expect(expired.status).toBe(401)
-  expect((await expired.json()).error).toMatchObject({ code: "session_expired", hint: expect.stringContaining("sign in") })
+  expect((await json(expired)).error).toMatchObject({ code: "session_expired", hint: expect.stringContaining("sign in") })
   expect((await signIn()).cookie).not.toBe(s.cookie) // a new sign-in works on the moved clock
 })
 
@@ -120,7 +121,7 @@ test("sessions live in the store: after a daemon restart the same cookie still w
   await u.restart()
   const me = await browserReq({ cookie: s.cookie }, "GET", "/api/v1/session")
   expect(me.status).toBe(200)
-  expect((await me.json()).csrf).toBe(s.csrf) // derived from the token, so the page's token still holds
+  expect(((await json(me)) as { csrf: string }).csrf).toBe(s.csrf) // derived from the token, so the page's token still holds
   expect((await browserReq(s, "POST", "/api/v1/tasks", { description: "after the restart" })).status).toBe(202)
 }, 60_000)
 
@@ -180,7 +181,7 @@ test("GET /api/v1/events: hello, position, the overview, then task events live; 
   const overview = await next()
   expect(overview.event).toBe("overview")
   expect(JSON.parse(overview.data)).toMatchObject({ tasks: { pending: expect.any(Number) }, health: { status: "ok" }, tokensToday: { inputTokens: 0 } })
-  const created = (await (await u.api("POST", "/api/v1/tasks", { description: "seen live" })).json()).id as string
+  const created = ((await (await u.api("POST", "/api/v1/tasks", { description: "seen live" })).json()) as { id: string }).id
   let e = await next()
   while (e.event !== "task") e = await next()
   expect(JSON.parse(e.data)).toMatchObject({ taskId: created, type: "created" })
@@ -188,7 +189,7 @@ test("GET /api/v1/events: hello, position, the overview, then task events live; 
   live.abort()
 
   // Missed while away: replayed after the id the browser last saw.
-  const missed = (await (await u.api("POST", "/api/v1/tasks", { description: "missed" })).json()).id as string
+  const missed = ((await (await u.api("POST", "/api/v1/tasks", { description: "missed" })).json()) as { id: string }).id
   const again = await fetch(`${u.url}/api/v1/events`, { headers: { cookie: s.cookie, "last-event-id": seenId } })
   const replay = await collect(again, (list) => list.some((x) => x.event === "overview"))
   const tasks = replay.filter((x) => x.event === "task").map((x) => JSON.parse(x.data))
