@@ -100,6 +100,7 @@ test("create a task in the page and see it complete live on a real agent; its tr
   await page.getByRole("link", { name: "Overview" }).click()
   await page.getByTestId("tokens-in").filter({ hasText: "1,234" }).waitFor()
   expect(await page.getByTestId("activity").textContent()).toContain(id.slice(0, 8))
+  await screenshot(page, "overview-live")
   // the stream agent's transcript
   const agentId = ((await (await u.api("GET", `/api/v1/tasks/${id}`)).json()) as { agentId: string }).agentId
   await page.goto(`${u.url}/ui/agents/${agentId}`)
@@ -206,7 +207,14 @@ test("a daemon restart reconnects the live views", async () => {
   })()`)
   await u.restart()
   // The stream dropped and came back by itself, with the same session.
-  await page.waitForFunction(`window.states.includes("reconnecting") && window.states.at(-1) === "live"`, undefined, { timeout: 30_000 })
+  await page.waitForFunction(
+    () => {
+      const states = (globalThis as unknown as { states: string[] }).states
+      return states.includes("reconnecting") && states.at(-1) === "live"
+    },
+    undefined,
+    { timeout: 30_000 },
+  )
   const created = ((await (await u.api("POST", "/api/v1/tasks", { description: "after the restart", role: "nobody" })).json()) as { id: string }).id
   await page.getByTestId("activity").getByText(created.slice(0, 8)).waitFor({ timeout: 30_000 })
   await page.getByTestId("queue").filter({ hasText: /^[1-9]/ }).waitFor()
