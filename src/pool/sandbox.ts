@@ -1,10 +1,11 @@
 import type Docker from "dockerode"
 import { realpathSync } from "node:fs"
 import type { McpServerSpec } from "../agent/types"
-import { BlockedError, ConfigError } from "../errors"
+import { BlockedError, ConfigError, PrerequisiteError } from "../errors"
 import { projectName } from "../git/root"
 import type { Logger } from "../log"
 import { resolveToken } from "../org/auth"
+import { orgSettings } from "../org/settings"
 import type { AgentContainer } from "../sandbox/agent-container"
 import { AGENT_ID_LABEL } from "../sandbox/containers"
 import { CLAUDE_MANAGED_DIR } from "../sandbox/inject"
@@ -87,6 +88,12 @@ export class AgentSandboxes {
    * explain text) before the engine is touched when governance blocks anything.
    */
   async host(slot: AgentSlotInfo, mcp: McpServerSpec | undefined): Promise<AgentContainer> {
+    // Without an org config nothing could govern the container; the agent is refused, never run unconfined.
+    if ((await orgSettings(this.s.org ? { source: this.s.org } : {})).source === undefined) {
+      throw new PrerequisiteError('agents.sandbox = "docker" needs the organization config that governs the containers, and none is configured', {
+        hint: "set [agents] org in cca.toml (a URL, shorthand or file), or run scc setup --org <source> as the daemon's user",
+      })
+    }
     const ws = resolveWorkspace(slot.cwd)
     const { explained: x, org } = await governedConfig({ workspace: ws.path, team: this.s.team, orgSource: this.s.org, image: this.s.image })
     for (const w of x.warnings) this.s.log.warn(`agent ${slot.id}: ${w}`)

@@ -90,7 +90,7 @@ test("max_agents refuses the next spawn with pool_full (409) and a hint, countin
   await pool.stop(a!.id)
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
 
-  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  // agents.sandbox = "docker" with no org config to govern it: refused, never run unconfined.
   setup.options.sandbox = "docker"
   const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
   expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
@@ -132,7 +132,7 @@ test("a spawn that fails says why, with the agent's last output, and frees its p
   expect(pool.canSpawn("backend")).toMatchObject({ ok: false, code: "role_degraded" })
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
 
-  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  // agents.sandbox = "docker" with no org config to govern it: refused, never run unconfined.
   setup.options.sandbox = "docker"
   const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
   expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
