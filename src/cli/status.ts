@@ -1,6 +1,7 @@
 import { command } from "./common"
 import { connect } from "../daemon/client"
 import { keyValues } from "../output"
+import type { EmbedderHealth } from "../embeddings/types"
 
 type Status = {
   daemon: { id: string; version: string; pid: number; startedAt: string; uptimeS: number; http: string; acp: string }
@@ -8,6 +9,7 @@ type Status = {
   agents: { total: number; connected: number; healthy: number; busy: number; idle: number }
   store: { engine: string; location: string }
   state: { backend: string; state: string; detail?: string }
+  embeddings?: EmbedderHealth
   router: string
 }
 
@@ -25,8 +27,15 @@ export default command({
         ["agents", `${d.agents.total} registered, ${d.agents.idle} idle, ${d.agents.busy} busy, ${d.agents.total - d.agents.healthy} unhealthy`],
         ["store", `${d.store.engine} (${d.store.location})`],
         ["state", `${d.state.backend} ${d.state.state}${d.state.detail ? `: ${d.state.detail}` : ""}`],
+        ...(d.embeddings ? ([["embeddings", embeddingsLine(d.embeddings)]] as [string, string][]) : []),
         ["router", d.router],
       ]),
     )
   },
 })
+
+/** `local:use-lite (semantic, 512-d) ok`, `hash:fh1 (lexical, 768-d) unused`, `... down: <why>`. */
+function embeddingsLine(h: EmbedderHealth): string {
+  const state = h.state === "unused" ? "not used yet" : h.state
+  return `${h.model} (${h.kind}, ${h.dimensions}-d) ${state}${h.error ? `: ${h.error}` : ""}`
+}
