@@ -11,6 +11,9 @@
 // - a compiled Bun binary auto-loads .env and bunfig.toml from the directory
 //   it runs in by default; a repository the user opens could then change how
 //   the tool behaves, so every autoload is off.
+// - worker threads are entry points of their own (the binary must hold them
+//   as files, named by their path from src/): the `local` embedding
+//   provider's model runs in one (src/embeddings/local.ts).
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { BUDGET_GZIP_BYTES, buildUi } from "../src/ui/build"
@@ -41,7 +44,7 @@ const embeddedModule = `${imports.join("\n")}\nexport const EMBEDDED = [${embedd
 console.error(`ui: ${ui.files.length} files, ${(ui.gzipBytes / 1024).toFixed(1)} KB gzipped of a ${(BUDGET_GZIP_BYTES / 1024).toFixed(0)} KB budget (${(ui.rawBytes / 1024).toFixed(0)} KB raw)`)
 
 const result = await Bun.build({
-  entrypoints: [join(root, "src", "main.ts")],
+  entrypoints: [join(root, "src", "main.ts"), join(root, "src", "embeddings", "local-worker.ts")],
   target: "bun",
   minify: true,
   splitting: true,

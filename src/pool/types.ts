@@ -36,6 +36,8 @@ export type PoolAgent = {
   restartAt: string | null
   /** The tail of what the agent said or printed last (kept after a crash). */
   lastOutput: string
+  /** The agent's container (agents.sandbox = "docker"); absent for an agent on this host. */
+  container?: string
 }
 
 export type RoleHealth = {
