@@ -73,7 +73,8 @@ export class OverviewHub {
 
   /** The overview now (shared by concurrent callers). */
   async snapshot(): Promise<Overview> {
-    if (this.current && !this.dirty) return this.current.value
+    // Without a stream nothing marks it dirty: GET /api/v1/overview then computes afresh (sharing a computation in flight).
+    if (this.current && !this.dirty && this.offs.length > 0) return this.current.value
     return (this.computing ??= this.compute().finally(() => (this.computing = undefined)))
   }
 
