@@ -130,15 +130,18 @@ try {
       }
     }).observe(document.getElementById("main"), { childList: true, subtree: true })
   })()`)
-  const sse = await fetch(`${ready.http}/api/v1/events`, { headers: { authorization: `Bearer ${key}` } })
+  const sseAbort = new AbortController()
+  const sse = await fetch(`${ready.http}/api/v1/events`, { headers: { authorization: `Bearer ${key}` }, signal: sseAbort.signal })
   const created = new Map<string, number>()
   const sseSeen = new Map<string, number>()
   void (async () => {
+    try {
     for await (const e of parseSse(sse.body!)) {
       if (e.event !== "task") continue
       const ev = JSON.parse(e.data)
       if (ev.type === "created") sseSeen.set(ev.taskId, Date.now()), created.set(ev.taskId, new Date(ev.createdAt).getTime())
     }
+    } catch {} // aborted below
   })()
   for (let i = 0; i < EVENTS; i++) {
     await api("POST", "/api/v1/tasks", { description: `latency probe ${i}`, role: "nobody" })
@@ -151,7 +154,7 @@ try {
   console.log(`\n3. task event -> page showing it (${EVENTS} created events at 20/s; ${pageLat.length} seen by the page)`)
   row("page (SSE + render + DOM)", pageLat)
   row("floor: SSE client in this process", sseLat)
-  await sse.body?.cancel()
+  sseAbort.abort()
   await api("POST", "/api/v1/tasks", { description: "x" }) // keep the queue non-empty is fine; nothing runs role nobody
 
   // --- 4. memory over a long live run
@@ -185,9 +188,12 @@ try {
     await c.connect()
     agents.push(c)
   }
-  const counter = await fetch(`${ready.http}/api/v1/events`, { headers: { authorization: `Bearer ${key}` } })
+  const counterAbort = new AbortController()
+  const counter = await fetch(`${ready.http}/api/v1/events`, { headers: { authorization: `Bearer ${key}` }, signal: counterAbort.signal })
   void (async () => {
-    for await (const e of parseSse(counter.body!)) if (e.event === "task") events++
+    try {
+      for await (const e of parseSse(counter.body!)) if (e.event === "task") events++
+    } catch {} // aborted at the end
   })()
   const samples: { minute: number; heapMb: number; nodes: number; listeners: number; events: number }[] = [{ minute: 0, ...(await sample()), events }]
   const realMs = (MINUTES * 60_000) / SPEED
@@ -220,7 +226,7 @@ try {
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11"><title>Dashboard heap (MB after GC) over ${MINUTES} simulated minutes, ${AGENTS} agents</title><rect width="100%" height="100%" fill="#fff"/><polyline fill="none" stroke="#0969da" stroke-width="2" points="${pts}"/><text x="40" y="14">heap after GC, MB (max ${maxHeap.toFixed(1)} on this scale) over simulated minutes 0-${MINUTES}</text><text x="40" y="${H - 10}">0</text><text x="${W - 30}" y="${H - 10}">${MINUTES}</text></svg>\n`,
   )
   console.log(`  picture: .bench/ui-memory.svg`)
-  await counter.body?.cancel()
+  counterAbort.abort()
   for (const a of agents) await a.close().catch(() => {})
   await browser.close()
 } finally {
