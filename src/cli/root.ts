@@ -55,6 +55,8 @@ const root = defineCommand({
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),
+    embeddings: lazy(() => import("./embeddings")),
+    ui: lazy(() => import("./ui")),
   },
 })
 

@@ -1,6 +1,7 @@
 import { command } from "./common"
 import { connect } from "../daemon/client"
 import { keyValues, table } from "../output"
+import type { EmbedderHealth } from "../embeddings/types"
 
 // `cca status`: the daemon this CLI talks to, and the cluster it is part of
 // (every daemon on the same database: lease, agents, running tasks).
@@ -25,6 +26,7 @@ type Status = {
   agents: { total: number; connected: number; healthy: number; busy: number; idle: number }
   store: { engine: string; location: string; vectors?: { available: boolean; off: string[]; reason?: string; hint?: string } }
   state: { backend: string; state: string; detail?: string; events?: string }
+  embeddings?: EmbedderHealth
   router: string
   cluster?: { leaseS: number; events: string; daemons: DaemonRow[]; adoptions: { daemonId: string; at: string; requeued: number; failed: number }[] } | null
 }
@@ -46,6 +48,7 @@ function human(d: Status): string {
     ["store", `${d.store.engine} (${d.store.location})`],
     ...(d.store.vectors && !d.store.vectors.available ? ([["off", `${d.store.vectors.off.join(", ")}: ${d.store.vectors.reason} (${d.store.vectors.hint})`]] as [string, string][]) : []),
     ["state", `${d.state.backend} ${d.state.state}${d.state.detail ? `: ${d.state.detail}` : ""}${d.state.events ? `; events via ${d.state.events}` : ""}`],
+    ...(d.embeddings ? ([["embeddings", embeddingsLine(d.embeddings)]] as [string, string][]) : []),
     ["router", d.router],
   ])
   const c = d.cluster
@@ -72,3 +75,9 @@ export default command({
     ctx.emit("DaemonStatus", s, human)
   },
 })
+
+/** `local:use-lite (semantic, 512-d) ok`, `hash:fh1 (lexical, 768-d) unused`, `... down: <why>`. */
+function embeddingsLine(h: EmbedderHealth): string {
+  const state = h.state === "unused" ? "not used yet" : h.state
+  return `${h.model} (${h.kind}, ${h.dimensions}-d) ${state}${h.error ? `: ${h.error}` : ""}`
+}

@@ -4,7 +4,7 @@ import * as v from "valibot"
 // has a dotted name (`daemon.http_port`) and an environment override
 // (`CCA__DAEMON__HTTP_PORT`). Objects are strict: a misspelt key is an error
 // naming the key and the file, never silently ignored. Defaults give the
-// embedded set-up (PGlite, in-process state, hash embeddings).
+// embedded set-up (PGlite, in-process state, the local embedding model).
 
 const port = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 to 65535"), v.maxValue(65535, "must be 0 to 65535"))
 const count = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be 1 or more"))
@@ -101,6 +101,8 @@ export const AgentPermissions = v.strictObject({
 })
 export type AgentPermissions = v.InferOutput<typeof AgentPermissions>
 
+const sandboxMode = v.picklist(["none", "docker"], "must be none or docker")
+
 export const AgentsSection = v.strictObject({
   /** Local agents at most; 0 runs none here (tasks go to remote `cca worker`s only). */
   max_agents: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 or more")), 8),
@@ -130,7 +132,18 @@ export const AgentsSection = v.strictObject({
   /** Terminal output kept per pty agent for late viewers (KiB). */
   terminal_buffer_kib: v.optional(count, 256),
   permissions: v.optional(AgentPermissions, {}),
-  sandbox: v.optional(v.picklist(["none", "docker"], "must be none or docker"), "none"),
+  /** docker: each agent's claude runs in a governed container, made as `scc start` makes one (org policy, managed settings/MCP, safety net). */
+  sandbox: v.optional(sandboxMode, "none"),
+  /** Per role, instead of `sandbox`: `{ backend = "docker", coordinator = "none" }`. */
+  sandbox_roles: v.optional(v.record(roleName, sandboxMode), {}),
+  /** The scc team whose policy binds sandboxed agents; empty: the user's scc team (SCC_TEAM, scc config). */
+  team: v.optional(v.string(), ""),
+  /** The org config source for sandboxed agents (URL, shorthand or file); empty: the user's scc org source. */
+  org: v.optional(v.string(), ""),
+  /** Image asked for like `scc start --image` (checked against blocked_base_images); empty: the config's sandbox.image, else the default. */
+  image: v.optional(v.string(), ""),
+  /** Mount this host's claude (claude_path) read-only into agent containers instead of running the image's own (the image then needs only glibc). */
+  sandbox_mount_claude: v.optional(v.boolean(), false),
 })
 export type AgentsSection = v.InferOutput<typeof AgentsSection>
 
@@ -157,10 +170,22 @@ export const AcpSection = v.strictObject({
 export type AcpSection = v.InferOutput<typeof AcpSection>
 
 export const EmbeddingsSection = v.strictObject({
-  provider: v.optional(v.picklist(["hash", "ollama"], "must be hash or ollama"), "hash"),
-  model: v.optional(nonEmpty, "nomic-embed-text"),
-  url: v.optional(url, "http://127.0.0.1:11434"),
-  dimensions: v.optional(count, 768),
+  /** local: USE-lite inside the binary (semantic, 512-d, offline); hash: feature hashing (lexical); ollama: POST /api/embed; openai: any OpenAI-compatible POST /v1/embeddings. */
+  provider: v.optional(v.picklist(["local", "hash", "ollama", "openai"], "must be local, hash, ollama or openai"), "local"),
+  /** Model name sent to ollama/openai. Empty: nomic-embed-text (ollama), text-embedding-3-small (openai). local and hash have one model each. */
+  model: v.optional(v.string(), ""),
+  /** Server of ollama/openai. Empty: http://127.0.0.1:11434 (ollama), https://api.openai.com (openai); a URL ending in /v1 is fine too. */
+  url: v.optional(url, ""),
+  /** Vector size. 0: the provider's (local 512, hash 768, ollama 768, openai 1536). For openai a set value is also sent as `dimensions`; a server answering another size is an error, never truncated. */
+  dimensions: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 (the provider's) or more")), 0),
+  /** openai: the NAME of the environment variable holding the API key (never the key itself); unset variable: no Authorization header (local servers). */
+  api_key_env: v.optional(v.pipe(v.string(), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be an environment variable name like OPENAI_API_KEY, never the key")), "OPENAI_API_KEY"),
+  /** Texts per request to ollama/openai (and per model run for local). */
+  batch_size: v.optional(count, 32),
+  /** ollama/openai: one request's time limit. */
+  timeout_s: v.optional(v.pipe(v.number(), v.minValue(0.001, "must be more than 0")), 30),
+  /** Texts longer than this are cut to it before embedding (bounds a model run; embedding models read ~2k tokens at most anyway). */
+  max_chars: v.optional(count, 8000),
 })
 export type EmbeddingsSection = v.InferOutput<typeof EmbeddingsSection>
 
@@ -195,6 +220,15 @@ export const IndexingSection = v.strictObject({
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
+/** The web dashboard at /ui (src/ui). */
+export const UiSection = v.strictObject({
+  /** Serve the dashboard and its sign-in routes; false: /ui answers 404. */
+  enabled: v.optional(v.boolean(), true),
+  /** How long a sign-in lasts (seconds); the session then ends whatever the page does. */
+  session_ttl_s: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(60, "must be 60 or more"), v.maxValue(30 * 86400, "must be at most 30 days")), 12 * 3600),
+})
+export type UiSection = v.InferOutput<typeof UiSection>
+
 /** How CLI clients reach a daemon. CCA_DAEMON_URL and CCA_API_KEY take precedence. */
 export const ClientSection = v.strictObject({
   /** Empty: the address a daemon on this machine wrote to its run dir, else http://<daemon.bind>:<daemon.http_port>. */
@@ -217,6 +251,7 @@ export const CcaConfig = v.strictObject({
   tokens: v.optional(TokensSection, {}),
   indexing: v.optional(IndexingSection, {}),
   client: v.optional(ClientSection, {}),
+  ui: v.optional(UiSection, {}),
 })
 export type CcaConfig = v.InferOutput<typeof CcaConfig>
 export type Section = keyof CcaConfig
