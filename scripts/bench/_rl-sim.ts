@@ -103,12 +103,12 @@ export function run(router: Router, w: World, drawn: Drawn[], params: Params, se
       const opts = eligible.flatMap((ok, a) => (ok ? [a] : []))
       action = opts[rng.int(opts.length)]!
       propensity = 1 / opts.length
-    } else {
+    } else if (router.kind === "policy") {
       const c = choose(router.policy, x, eligible, heuristic, params, rng)!
       action = c.action
       propensity = c.propensity
       deferred = c.decidedBy === "heuristic"
-    }
+    } else throw new Error("unknown router")
     lastUsed.set(action, e)
     const violation = !eligible[action]
     const t = truth(w, e, d.family, action)

@@ -11,6 +11,7 @@ import { API_PREFIX } from "./prefix"
 import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
+import { rlRoutes } from "./routes/rl"
 import { systemRoutes } from "./routes/system"
 import { taskRoutes } from "./routes/tasks"
 
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(taskRoutes(ctx))
     .use(agentRoutes(ctx))
     .use(coordinationRoutes(ctx))
+    .use(rlRoutes(ctx))
     .use(notAvailableRoutes())
 
   const routeOf = routeLabeler(app.routes)

@@ -2,6 +2,7 @@ import type { AcpServer } from "../acp/server"
 import type { DocumentDecoration } from "elysia"
 import type { Embedder } from "../embeddings/types"
 import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { RlService } from "../rl/service"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
@@ -25,6 +26,8 @@ export type DaemonContext = {
   acp: Pick<AcpServer, "agents" | "agent" | "status" | "broadcast" | "url">
   /** The one embedder of [embeddings], shared by memory, code search and routing features; loads its model on first use. */
   embedder: Embedder
+  /** Learned routing: status, training, algorithm and parameters (src/rl). */
+  rl: RlService
   /** The addresses it listens on, once bound. */
   addresses(): { http: string; acp: string }
 }

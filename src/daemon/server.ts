@@ -8,6 +8,7 @@ import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { createEmbedder } from "../embeddings/embedder"
 import { Orchestrator } from "../orchestrator/orchestrator"
+import { RlService } from "../rl/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
@@ -139,7 +140,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }),
     )
     cleanup.push(() => pool.close())
+    const embedder = createEmbedder(config.embeddings)
+    cleanup.push(() => embedder.close?.())
+    // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
+    const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
+    cleanup.push(() => rl.close())
     const orchestrator = new Orchestrator({
+      router: rl.router,
       store,
       state,
       acp,
@@ -171,9 +178,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const acpBound = await acp.listen()
     cleanup.push(() => acp.stop())
 
-    const embedder = createEmbedder(config.embeddings)
-    cleanup.push(() => embedder.close?.())
     const ctx: DaemonContext = {
+      rl,
       version: VERSION,
       embedder,
       daemonId,

@@ -23,9 +23,12 @@ export type Choice = {
   /** The action was drawn from the exploration share, not the target's choice. */
   explored: boolean
   scores: Float64Array | null
+  /** What the policy (or the heuristic it deferred to) chose, before exploration. */
+  target: Float64Array
 }
 
-export function choose(policy: Policy | null, x: Float32Array, eligible: readonly boolean[], heuristic: number, params: Params, rng: Rng): Choice | null {
+/** The behaviour distribution the router draws from (also what off-policy evaluation scores a policy by). */
+export function behaviour(policy: Policy | null, x: Float32Array, eligible: readonly boolean[], heuristic: number, params: Params): Omit<Choice, "action" | "propensity" | "explored"> | null {
   const options = eligible.reduce((n, e) => n + (e ? 1 : 0), 0)
   if (options === 0) return null
   const h = heuristic >= 0 && eligible[heuristic] ? heuristic : -1
@@ -37,7 +40,7 @@ export function choose(policy: Policy | null, x: Float32Array, eligible: readonl
   }
   if (options === 1) {
     const only = eligible.indexOf(true)
-    return { action: only, propensity: 1, probs: onehot(only), decidedBy: h === only ? "heuristic" : "policy", reason: "only-choice", explored: false, scores: null }
+    return { probs: onehot(only), target: onehot(only), decidedBy: h === only ? "heuristic" : "policy", reason: "only-choice", scores: null }
   }
   let target: Float64Array
   let decidedBy: Choice["decidedBy"] = "heuristic"
@@ -61,6 +64,12 @@ export function choose(policy: Policy | null, x: Float32Array, eligible: readonl
   const eps = Math.min(0.5, Math.max(0, policy && decidedBy === "policy" ? policy.epsilon() : params.epsilon))
   const probs = new Float64Array(ACTIONS)
   for (let a = 0; a < ACTIONS; a++) probs[a] = eligible[a] ? (1 - eps) * target[a]! + eps / options : 0
-  const action = rng.pick(probs)
-  return { action, propensity: probs[action]!, probs, decidedBy, reason, explored: target[action]! === 0, scores }
+  return { probs, target, decidedBy, reason, scores }
+}
+
+export function choose(policy: Policy | null, x: Float32Array, eligible: readonly boolean[], heuristic: number, params: Params, rng: Rng): Choice | null {
+  const b = behaviour(policy, x, eligible, heuristic, params)
+  if (!b) return null
+  const action = rng.pick(b.probs)
+  return { ...b, action, propensity: b.probs[action]!, explored: b.target[action]! === 0 }
 }

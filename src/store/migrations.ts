@@ -1,5 +1,6 @@
 import m0001 from "../../migrations/0001_core.sql" with { type: "text" }
 import m0002 from "../../migrations/0002_vectors.sql" with { type: "text" }
+import m0004 from "../../migrations/0004_rl.sql" with { type: "text" }
 
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
@@ -13,4 +14,4 @@ function migration(file: string, sql: string): Migration {
   return { version: Number(m[1]), name: file, sql }
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration("0001_core", m0001), migration("0002_vectors", m0002)]
+export const MIGRATIONS: readonly Migration[] = [migration("0001_core", m0001), migration("0002_vectors", m0002), migration("0004_rl", m0004)]
