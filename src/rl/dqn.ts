@@ -106,7 +106,7 @@ export class Dqn implements Policy {
     this.reset()
     for (const s of samples.slice(-CAPACITY)) this.push(s)
     this.updates = samples.length
-    const steps = Math.min(3000, Math.ceil((4 * this.replay.length) / Math.max(1, this.p.batch_size)))
+    const steps = Math.min(3000, Math.max(200, Math.ceil((8 * this.replay.length) / Math.max(1, this.p.batch_size))))
     for (let i = 0; i < steps; i++) {
       this.trainStep()
       if (i % 50 === 49) await breathe()

@@ -138,10 +138,16 @@ export class Ppo implements Policy {
 
   async train(samples: readonly Sample[]): Promise<void> {
     this.reset()
+    // Passes over the whole log until about 200 gradient steps were taken: the ratio to the logged
+    // propensity (not to the previous pass) keeps each action's probability within the clip of it.
     const chunk = Math.max(8, this.p.batch_size) * 8
-    for (let i = 0; i < samples.length; i += chunk) {
-      this.update(samples.slice(i, i + chunk))
-      await breathe()
+    const stepsPerPass = Math.max(1, EPOCHS * Math.ceil(samples.length / Math.max(1, this.p.batch_size)))
+    const passes = samples.length === 0 ? 0 : Math.min(20, Math.max(1, Math.ceil(200 / stepsPerPass)))
+    for (let pass = 0; pass < passes; pass++) {
+      for (let i = 0; i < samples.length; i += chunk) {
+        this.update(samples.slice(i, i + chunk))
+        await breathe()
+      }
     }
     this.updates = samples.length
   }

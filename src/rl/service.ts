@@ -202,6 +202,11 @@ export class RlService {
     return { algorithm, previous }
   }
 
+  /** One algorithm's policy as it is now (tests, status). */
+  policy(a: LearnedAlgorithm): Policy {
+    return this.policies[a]
+  }
+
   getParams(): { algorithm: Algorithm; params: Params; ranges: typeof RANGES } {
     return { algorithm: this.algorithm, params: { ...this.params }, ranges: RANGES }
   }
