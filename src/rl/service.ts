@@ -241,6 +241,12 @@ export class RlService {
     }
   }
 
+  /** Resolves once loading and any training under way are over (tests; shutdown). */
+  async settled(): Promise<void> {
+    await this.ready
+    while (this.training) await this.training.catch(() => {})
+  }
+
   async close(): Promise<void> {
     await this.ready
     await this.training?.catch(() => {})
