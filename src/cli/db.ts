@@ -17,7 +17,7 @@ function human(r: StoreReport): string {
     ["engine", r.engine],
     ["location", r.location],
     ["initialised", r.initialised ? "yes" : "no (created by `cca db migrate` or the daemon)"],
-    ["pgvector", r.pgvector ?? "-"],
+    ["pgvector", r.pgvector ?? (r.vectors.available ? "-" : `none: ${r.vectors.off.join(", ")} off`)],
     ...(r.applied.length ? ([["applied now", r.applied.join(", ")]] as [string, string][]) : []),
   ])
   const rows = table(r.migrations, [
@@ -35,6 +35,7 @@ const status = command({
     const { storeStatus } = await import("../store/report")
     const report = await storeStatus(await storeOptions())
     const pending = report.migrations.filter((m) => m.state === "pending").length
+    if (!report.vectors.available) ctx.warn(`${report.vectors.reason}: ${report.vectors.off.join(", ")} off. Try: ${report.vectors.hint}`)
     if (report.initialised && pending > 0) ctx.warn(`${pending} migration(s) pending: run \`cca db migrate\` (the daemon also applies them at start)`)
     ctx.emit("DbStatus", report, human)
   },
@@ -44,7 +45,9 @@ const migrate = command({
   meta: { name: "migrate", description: "Apply pending migrations to the SQL store" },
   async run(ctx) {
     const { storeMigrate } = await import("../store/report")
-    ctx.emit("DbMigrate", await storeMigrate(await storeOptions()), human)
+    const report = await storeMigrate(await storeOptions())
+    if (!report.vectors.available) ctx.warn(`${report.vectors.reason}: ${report.vectors.off.join(", ")} off (their migrations are skipped until it has pgvector). Try: ${report.vectors.hint}`)
+    ctx.emit("DbMigrate", report, human)
   },
 })
 

@@ -6,7 +6,7 @@ type Status = {
   daemon: { id: string; version: string; pid: number; startedAt: string; uptimeS: number; http: string; acp: string }
   tasks: Record<string, number>
   agents: { total: number; connected: number; healthy: number; busy: number; idle: number }
-  store: { engine: string; location: string }
+  store: { engine: string; location: string; vectors?: { available: boolean; off: string[]; reason?: string; hint?: string } }
   state: { backend: string; state: string; detail?: string }
   router: string
 }
@@ -24,6 +24,7 @@ export default command({
         ["tasks", Object.entries(d.tasks).map(([k, n]) => `${k} ${n}`).join(", ")],
         ["agents", `${d.agents.total} registered, ${d.agents.idle} idle, ${d.agents.busy} busy, ${d.agents.total - d.agents.healthy} unhealthy`],
         ["store", `${d.store.engine} (${d.store.location})`],
+        ...(d.store.vectors && !d.store.vectors.available ? ([["off", `${d.store.vectors.off.join(", ")}: ${d.store.vectors.reason} (${d.store.vectors.hint})`]] as [string, string][]) : []),
         ["state", `${d.state.backend} ${d.state.state}${d.state.detail ? `: ${d.state.detail}` : ""}`],
         ["router", d.router],
       ]),

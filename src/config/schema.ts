@@ -45,7 +45,7 @@ export const DaemonSection = v.strictObject({
 export type DaemonSection = v.InferOutput<typeof DaemonSection>
 
 export const PostgresSection = v.strictObject({
-  /** Empty: embedded PGlite in `data_dir`. Otherwise a postgres:// URL (pgvector required). */
+  /** Empty: embedded PGlite in `data_dir`. Otherwise a postgres:// URL (without pgvector on it, memory and code vectors are off). */
   url: v.optional(url, ""),
   pool: v.optional(count, 10),
   /** PGlite data directory; empty means ~/.local/share/cca/pg. */

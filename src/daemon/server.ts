@@ -100,6 +100,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     const store: Store = await openStore({ postgresUrl: config.postgres.url || undefined, postgresPool: config.postgres.pool, dataDir: opts.dataDir ?? (config.postgres.data_dir || undefined) })
     cleanup.push(() => store.close())
+    if (!store.vectors.available) warnings.push(`${store.vectors.reason}: ${store.vectors.off.join(", ")} off (their routes answer 503). Try: ${store.vectors.hint}`)
     const daemonId = config.daemon.id || loadDaemonId()
     await store.daemons.register({ id: daemonId, host: hostname(), pid: process.pid, version: VERSION })
     const orphans = await store.tasks.recoverOrphans(daemonId)

@@ -6,10 +6,14 @@ import type { Queryable, Sql } from "./sql"
 // records each with a checksum of its text. A migration whose text changed
 // after it was applied, or a database migrated by a newer build, is an error:
 // the schema would no longer be what this code expects.
+//
+// A migration declared `pgvector: true` (migrations.ts) is "skipped" on a
+// server without the extension: it is neither pending nor an error, and it is
+// applied by the first migrate that finds pgvector there.
 
 export const MigrationError = defineError("migration", { exitCode: ExitCode.config, status: 500 })
 
-export type MigrationState = "applied" | "pending" | "changed" | "unknown"
+export type MigrationState = "applied" | "pending" | "skipped" | "changed" | "unknown"
 
 export type MigrationStatus = {
   version: number
@@ -17,6 +21,13 @@ export type MigrationStatus = {
   state: MigrationState
   checksum: string
   appliedAt?: Date
+  /** Why a skipped migration did not run ("needs pgvector"). */
+  reason?: string
+}
+
+export type MigrateOptions = {
+  /** Whether the server has pgvector. Default: whether `vector` is in pg_available_extensions. */
+  pgvector?: boolean
 }
 
 type AppliedRow = { version: number; name: string; checksum: string; applied_at: Date }
@@ -35,12 +46,20 @@ async function appliedRows(db: Queryable): Promise<AppliedRow[]> {
   return db.query<AppliedRow>("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
 }
 
+/** Whether the server could load pgvector (installed, or available to CREATE EXTENSION). */
+export async function pgvectorAvailable(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') AS ok")
+  return row?.ok === true
+}
+
 /** Every known and every applied migration, with its state. Reads only. */
-export async function migrationStatus(db: Queryable, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationStatus[]> {
+export async function migrationStatus(db: Queryable, migrations: readonly Migration[] = MIGRATIONS, opts: MigrateOptions = {}): Promise<MigrationStatus[]> {
   const applied = new Map((await appliedRows(db)).map((r) => [Number(r.version), r]))
+  const vectors = opts.pgvector ?? (migrations.some((m) => m.pgvector && !applied.has(m.version)) ? await pgvectorAvailable(db) : true)
   const out: MigrationStatus[] = migrations.map((m) => {
     const row = applied.get(m.version)
     const sum = checksum(m.sql)
+    if (!row && m.pgvector && !vectors) return { version: m.version, name: m.name, state: "skipped", checksum: sum, reason: "needs pgvector" }
     if (!row) return { version: m.version, name: m.name, state: "pending", checksum: sum }
     return { version: m.version, name: m.name, state: row.checksum === sum ? "applied" : "changed", checksum: sum, appliedAt: row.applied_at }
   })
@@ -68,10 +87,15 @@ function assertConsistent(status: MigrationStatus[]): void {
   }
 }
 
-export type MigrateResult = { applied: string[]; status: MigrationStatus[] }
+export type MigrateResult = {
+  applied: string[]
+  /** Migrations left out because the server has no pgvector. */
+  skipped: string[]
+  status: MigrationStatus[]
+}
 
-export async function migrate(db: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrateResult> {
-  const before = await migrationStatus(db, migrations)
+export async function migrate(db: Sql, migrations: readonly Migration[] = MIGRATIONS, opts: MigrateOptions = {}): Promise<MigrateResult> {
+  const before = await migrationStatus(db, migrations, opts)
   assertConsistent(before)
   const applied: string[] = []
   for (const m of migrations) {
@@ -107,5 +131,6 @@ export async function migrate(db: Sql, migrations: readonly Migration[] = MIGRAT
     })
     if (ran) applied.push(m.name)
   }
-  return { applied, status: applied.length > 0 ? await migrationStatus(db, migrations) : before }
+  const skipped = before.filter((s) => s.state === "skipped").map((s) => s.name)
+  return { applied, skipped, status: applied.length > 0 ? await migrationStatus(db, migrations, opts) : before }
 }

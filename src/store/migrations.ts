@@ -5,13 +5,40 @@ import m0004 from "../../migrations/0004_rl.sql" with { type: "text" }
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
 // (test/store/migrations.test.ts fails until it does).
+//
+// Problem: a PostgreSQL without pgvector (Debian's 15 here, many managed
+// servers) cannot run a migration that uses the `vector` type, and the
+// daemon must still start on it, with memory and code vectors off.
+// Why not inside the .sql file: applied migrations are checksummed, so a
+// marker added to 0002 later would make every database "changed".
+// Fix: a migration that needs pgvector says so here, with the features it
+// carries. On a server without the extension it is "skipped" (not an
+// error, not pending): the daemon starts, `store.vectors` says which
+// features are off, and the first start on a server that has pgvector
+// applies it. Rule for such migrations: nothing that does not need
+// pgvector may depend on them (they can be applied after later ones).
 
-export type Migration = { version: number; name: string; sql: string }
-
-function migration(file: string, sql: string): Migration {
-  const m = /^(\d{4})_([a-z0-9_]+)$/.exec(file)
-  if (!m) throw new Error(`bad migration name ${file}: use NNNN_name`)
-  return { version: Number(m[1]), name: file, sql }
+export type Migration = {
+  version: number
+  name: string
+  sql: string
+  /** Uses the pgvector extension (the `vector` type, its indexes): skipped where the server has none. */
+  pgvector?: boolean
+  /** What is off while this migration is skipped, as `cca status` names it ("memory", "code vectors"). */
+  features?: readonly string[]
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration("0001_core", m0001), migration("0002_vectors", m0002), migration("0004_rl", m0004)]
+export type MigrationNeeds = Pick<Migration, "pgvector" | "features">
+
+function migration(file: string, sql: string, needs: MigrationNeeds = {}): Migration {
+  const m = /^(\d{4})_([a-z0-9_]+)$/.exec(file)
+  if (!m) throw new Error(`bad migration name ${file}: use NNNN_name`)
+  if (needs.features?.length && !needs.pgvector) throw new Error(`migration ${file}: features are only named for a migration that can be skipped (pgvector: true)`)
+  return { version: Number(m[1]), name: file, sql, ...needs }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  migration("0001_core", m0001),
+  migration("0002_vectors", m0002, { pgvector: true, features: ["memory", "code vectors"] }),
+  migration("0004_rl", m0004),
+]

@@ -2,9 +2,10 @@ import type postgresT from "postgres"
 import { ConfigError, NetworkError, PrerequisiteError } from "../errors"
 import { registerSecret } from "../log"
 import { PgCode, pgCode, toDbError, type Queryable, type Sql } from "./sql"
+import type { VectorMissing } from "./vector-support"
 import { assertOutsideTransaction, insideTransaction } from "./tx-guard"
 
-// The scale-out engine: PostgreSQL (with pgvector) through postgres.js,
+// The scale-out engine: PostgreSQL (pgvector when it has it) through postgres.js,
 // shared by many daemons. Imported lazily, like PGlite.
 
 export type PostgresOptions = {
@@ -111,33 +112,33 @@ function wrap(client: Client): Sql {
 }
 
 /**
- * pgvector must be on the server before the first migration needs it.
- * Creates the extension when missing (needs the privilege), then verifies.
- * Returns the installed version.
+ * pgvector on the server: installed already, or created now (needs the
+ * privilege). A server that has no pgvector, or a user that may not create
+ * it, is not an error: the daemon runs with vectors off (vector-support.ts)
+ * and says why and how to turn them on.
  */
-export async function ensurePgvector(sql: Queryable, where: string): Promise<string> {
+export async function probePgvector(sql: Queryable, where: string): Promise<{ version: string } | { missing: VectorMissing }> {
   const installed = async () => (await sql.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'"))[0]?.v
   const found = await installed()
-  if (found) return found
+  if (found) return { version: found }
   try {
     await sql.query("CREATE EXTENSION IF NOT EXISTS vector")
   } catch (e) {
     const code = pgCode(e)
     if (code === PgCode.insufficientPrivilege) {
-      throw new PrerequisiteError(`pgvector is available on ${where} but this user may not create the extension`, {
-        hint: "as a superuser, run: CREATE EXTENSION vector;  (in the database named in postgres.url)",
-        cause: e,
-      })
+      return { missing: { reason: `pgvector is available on ${where} but this user may not create the extension`, hint: "as a superuser, run CREATE EXTENSION vector; in the database named in postgres.url" } }
     }
     if (code === PgCode.featureNotSupported || code === PgCode.undefinedFile) {
-      throw new PrerequisiteError(`PostgreSQL at ${where} has no pgvector extension`, {
-        hint: "install pgvector on the server (Debian/Ubuntu: apt install postgresql-<version>-pgvector), or unset postgres.url to use the embedded store",
-        cause: e,
-      })
+      return {
+        missing: {
+          reason: `PostgreSQL at ${where} has no pgvector extension`,
+          hint: "install pgvector on the server (Debian/Ubuntu: apt install postgresql-<version>-pgvector; Docker: the pgvector/pgvector image), or unset postgres.url to use the embedded store",
+        },
+      }
     }
     throw e
   }
   const version = await installed()
   if (!version) throw new PrerequisiteError(`pgvector did not install on ${where}`, { hint: "run CREATE EXTENSION vector; as a superuser and check the server log" })
-  return version
+  return { version }
 }

@@ -2,9 +2,11 @@ import { paths } from "../paths"
 import { agentRepo, type AgentRepo } from "./agents"
 import { daemonRepo, type DaemonRepo } from "./daemons"
 import { migrate, type MigrateResult } from "./migrate"
+import { MIGRATIONS } from "./migrations"
 import type { Engine, Queryable, Sql } from "./sql"
 import { eventRepo, type EventRepo } from "./task-events"
 import { taskRepo, type TaskRepo } from "./tasks"
+import { vectorSupport, type VectorMissing, type VectorSupport } from "./vector-support"
 
 // Opening the store: pick the engine from config, check its prerequisites,
 // migrate, and hand out the repositories. Both engines load lazily, so
@@ -37,6 +39,12 @@ export type Store = Repos & {
   readonly location: string
   /** pgvector's version, as installed in the database. */
   readonly pgvector: string | undefined
+  /**
+   * Whether vectors work here. Off on a PostgreSQL without pgvector: the
+   * migrations that need it were skipped, and what they carry (memory, code
+   * vectors) must answer 503 (`requireVectors(store.vectors, "memory search")`).
+   */
+  readonly vectors: VectorSupport
   /** What migrate-on-open applied (empty when nothing was pending or migrate was off). */
   readonly migrated: MigrateResult | undefined
   /** Run `fn` with repositories bound to one transaction. */
@@ -51,13 +59,16 @@ export function repos(db: Queryable): Repos {
   return { tasks: taskRepo(db), events: eventRepo(db), agents: agentRepo(db), daemons: daemonRepo(db) }
 }
 
-export async function openSql(opts: StoreOptions = {}): Promise<{ sql: Sql; location: string; pgvector?: string }> {
+export type OpenedSql = { sql: Sql; location: string; pgvector?: string; vectorsMissing?: VectorMissing }
+
+export async function openSql(opts: StoreOptions = {}): Promise<OpenedSql> {
   if (opts.postgresUrl) {
-    const { describeUrl, ensurePgvector, openPostgres } = await import("./postgres")
+    const { describeUrl, probePgvector, openPostgres } = await import("./postgres")
     const location = describeUrl(opts.postgresUrl)
     const sql = await openPostgres({ url: opts.postgresUrl, max: opts.postgresPool })
     try {
-      return { sql, location, pgvector: await ensurePgvector(sql, location) }
+      const probe = await probePgvector(sql, location)
+      return "version" in probe ? { sql, location, pgvector: probe.version } : { sql, location, vectorsMissing: probe.missing }
     } catch (e) {
       await sql.close()
       throw e
@@ -70,21 +81,23 @@ export async function openSql(opts: StoreOptions = {}): Promise<{ sql: Sql; loca
 }
 
 export async function openStore(opts: StoreOptions = {}): Promise<Store> {
-  const { sql, location, pgvector } = await openSql(opts)
+  const { sql, location, pgvector, vectorsMissing } = await openSql(opts)
   let migrated: MigrateResult | undefined
+  let version = pgvector
   try {
-    if (opts.migrate !== false) migrated = await migrate(sql)
+    if (opts.migrate !== false) migrated = await migrate(sql, MIGRATIONS, { pgvector: !vectorsMissing })
+    version ??= await vectorVersion(sql)
   } catch (e) {
     await sql.close()
     throw e
   }
-  const version = pgvector ?? (await vectorVersion(sql))
   return {
     ...repos(sql),
     engine: sql.engine,
     sql,
     location,
     pgvector: version,
+    vectors: vectorSupport(version, vectorsMissing, migrated),
     migrated,
     transaction: (fn) => sql.transaction((tx) => fn(repos(tx))),
     health: (timeoutMs = 2000) => health(sql, timeoutMs),

@@ -71,6 +71,29 @@ for (const name of ENGINES) {
       expect(err.hint).toContain("newer cca")
     })
 
+    test("a pgvector migration is skipped where vectors are off, later ones still apply, and it applies once pgvector is there", async () => {
+      const later: Migration[] = [...MIGRATIONS, { version: 99, name: "0099_plain", sql: "CREATE TABLE plain_later (x int)" }]
+      const vectorOnes = later.filter((m) => m.pgvector).map((m) => m.name)
+      expect(vectorOnes).toContain("0002_vectors")
+      const off = await migrate(e.sql, later, { pgvector: false })
+      expect(off.skipped).toEqual(vectorOnes)
+      expect(off.applied).toEqual(later.filter((m) => !m.pgvector).map((m) => m.name))
+      expect(off.status.find((s) => s.name === "0002_vectors")).toMatchObject({ state: "skipped", reason: "needs pgvector" })
+      expect(await e.sql.query("SELECT to_regclass('patterns')::text AS t")).toEqual([{ t: null }])
+      // This engine has pgvector: the next migrate (detecting it) applies what was skipped.
+      expect((await migrationStatus(e.sql, later)).filter((s) => s.state === "pending").map((s) => s.name)).toEqual(vectorOnes)
+      const on = await migrate(e.sql, later)
+      expect(on.applied).toEqual(vectorOnes)
+      expect(on.skipped).toEqual([])
+      expect(on.status.every((s) => s.state === "applied")).toBe(true)
+      expect(await e.sql.query("SELECT to_regclass('patterns')::text AS t")).toEqual([{ t: "patterns" }])
+    })
+
+    test("features are named only on migrations that can be skipped", () => {
+      for (const m of MIGRATIONS) if (m.features?.length) expect(m.pgvector).toBe(true)
+      expect(MIGRATIONS.find((m) => m.name === "0002_vectors")).toMatchObject({ pgvector: true, features: ["memory", "code vectors"] })
+    })
+
     test("a failing migration leaves nothing behind", async () => {
       const broken: Migration[] = [...MIGRATIONS, { version: 99, name: "0099_broken", sql: "CREATE TABLE half_done (x int);\nSELECT 1/0;" }]
       const err = await migrate(e.sql, broken).catch((x) => x)

@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { ConfigError, NetworkError, PrerequisiteError } from "../../src/errors"
-import { migrate } from "../../src/store/migrate"
-import { MIGRATIONS } from "../../src/store/migrations"
+import { ConfigError, NetworkError } from "../../src/errors"
+import { migrate, migrationStatus } from "../../src/store/migrate"
+import { MIGRATIONS, type Migration } from "../../src/store/migrations"
 import { openPostgres } from "../../src/store/postgres"
 import type { Sql } from "../../src/store/sql"
 import { openStore } from "../../src/store/store"
 import { taskRepo } from "../../src/store/tasks"
+import { requireVectors, VectorsUnavailableError } from "../../src/store/vector-support"
 import { createDatabase, pgliteMemory, serveOverWire, startPostgres, type PostgresServer } from "../support/postgres"
 
 // What PGlite cannot show. A real PostgreSQL (Debian's, which has no
 // pgvector here) runs transactions truly concurrently, so it can prove that
 // claims skip locked rows instead of waiting for them; and it is a server
-// without pgvector, which must be refused with a clear error.
-// Only the first migration (no vectors) is applied to it.
+// without pgvector, on which the store opens with vectors off (the
+// migrations that need pgvector skipped). Most tests apply only 0001.
 
 let pg: PostgresServer
 const CORE = MIGRATIONS.slice(0, 1)
@@ -39,15 +40,53 @@ async function clients(url: string, n: number): Promise<Sql[]> {
   return Promise.all(Array.from({ length: n }, () => openPostgres({ url, max: 1 })))
 }
 
-test("a server without pgvector is refused with PrerequisiteError and a hint", async () => {
+test("a server without pgvector opens with vectors off: its migrations skipped, tasks working, vector features a 503 with the hint", async () => {
   const url = await createDatabase(pg, "novector")
-  const err = await openStore({ postgresUrl: url }).catch((e) => e)
-  expect(err).toBeInstanceOf(PrerequisiteError)
-  expect(err.exitCode).toBe(5)
-  expect(err.message).toContain("has no pgvector")
-  expect(err.message).not.toContain("postgres://") // no credentials in messages
-  expect(err.hint).toContain("install pgvector")
-  expect(err.hint).toContain("unset postgres.url")
+  const store = await openStore({ postgresUrl: url, postgresPool: 2 })
+  try {
+    expect(store.pgvector).toBeUndefined()
+    expect(store.vectors).toMatchObject({ available: false, off: ["memory", "code vectors"], skipped: ["0002_vectors"] })
+    expect(store.vectors.reason).toContain("has no pgvector")
+    expect(store.vectors.reason).not.toContain("postgres://") // no credentials in messages
+    expect(store.vectors.hint).toContain("install pgvector")
+    expect(store.migrated?.applied).toEqual(["0001_core"])
+    expect(store.migrated?.status.map((m) => [m.name, m.state, m.reason])).toEqual([
+      ["0001_core", "applied", undefined],
+      ["0002_vectors", "skipped", "needs pgvector"],
+    ])
+    expect(await store.sql.query("SELECT to_regclass('patterns')::text AS t")).toEqual([{ t: null }])
+    // Everything else works.
+    const t = (await store.tasks.create({ description: "runs without vectors" })).task
+    expect((await store.tasks.claimNext({ owner: "d" }))?.task.id).toBe(t.id)
+    const err = (() => {
+      try {
+        requireVectors(store.vectors, "memory search")
+      } catch (e) {
+        return e as InstanceType<typeof VectorsUnavailableError>
+      }
+    })()
+    expect(err).toBeInstanceOf(VectorsUnavailableError)
+    expect(err).toMatchObject({ code: "vectors_unavailable", status: 503, exitCode: 5 })
+    expect(err!.message).toContain("memory search is off: PostgreSQL at")
+    expect(err!.hint).toContain("install pgvector")
+    // A later migration that needs no pgvector still applies; the skipped one stays skipped, not pending.
+    const later: Migration[] = [...MIGRATIONS, { version: 99, name: "0099_plain", sql: "CREATE TABLE plain_later (x int)" }]
+    const again = await migrate(store.sql, later, { pgvector: false })
+    expect(again.applied).toEqual(["0099_plain"])
+    expect(again.skipped).toEqual(["0002_vectors"])
+    expect((await migrationStatus(store.sql, later)).map((m) => m.state)).toEqual(["applied", "skipped", "applied"]) // detected: vector is not in pg_available_extensions
+    await store.sql.exec("DROP TABLE plain_later; DELETE FROM schema_migrations WHERE version = 99")
+  } finally {
+    await store.close()
+  }
+  // A second open is quiet about migrations (nothing pending) and still reports vectors off.
+  const reopened = await openStore({ postgresUrl: url, postgresPool: 1 })
+  try {
+    expect(reopened.migrated?.applied).toEqual([])
+    expect(reopened.vectors.available).toBe(false)
+  } finally {
+    await reopened.close()
+  }
 })
 
 test("an unreachable server is a NetworkError; a missing database a ConfigError", async () => {

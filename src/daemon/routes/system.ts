@@ -6,6 +6,7 @@ import { errorResponse } from "../http-errors"
 import type { Metrics } from "../metrics"
 import { API_PREFIX } from "../prefix"
 import type { StoreHealth } from "../../store/store"
+import type { VectorSupport } from "../../store/vector-support"
 import type { TaskStatus } from "../../store/task-types"
 import { cached, type Cached } from "../cached"
 
@@ -71,10 +72,15 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     tasks: { ...counts, inFlight: ctx.orchestrator.inFlight },
     agents,
     pool: poolCheck(ctx),
-    store: { engine: ctx.store.engine, location: ctx.store.location },
+    store: { engine: ctx.store.engine, location: ctx.store.location, pgvector: ctx.store.pgvector ?? null, vectors: vectorsJson(ctx.store.vectors) },
     state: ctx.state.health(),
     router: ctx.orchestrator.router.name,
   }
+}
+
+/** On a PostgreSQL without pgvector: what is off, why, and the fix. */
+function vectorsJson(v: VectorSupport) {
+  return v.available ? { available: true, off: [] as string[] } : { available: false, off: v.off, reason: v.reason, hint: v.hint }
 }
 
 export function systemRoutes(ctx: DaemonContext, metrics: Metrics, openapi: () => Record<string, unknown>) {
