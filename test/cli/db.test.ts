@@ -1,3 +1,4 @@
+import { MIGRATIONS } from "../../src/store/migrations"
 import { expect, test } from "bun:test"
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -25,7 +26,7 @@ test("db status on a fresh machine reports pending migrations and creates nothin
   const env = r.json()
   expect(env.kind).toBe("DbStatus")
   expect(env.data).toMatchObject({ engine: "pglite", initialised: false, location: join(tmp.path, "data", "cca", "pg"), pgvector: null })
-  expect(env.data.migrations.map((m: { state: string }) => m.state)).toEqual(["pending", "pending"])
+  expect(env.data.migrations.map((m: { state: string }) => m.state)).toEqual(MIGRATIONS.map(() => "pending"))
   expect(existsSync(join(tmp.path, "data", "cca", "pg"))).toBe(false)
 })
 
@@ -41,7 +42,7 @@ test("a binary moved away from the checkout migrates the embedded store with pgv
   expect(migrated.code).toBe(0)
   const m = migrated.json()
   expect(m.kind).toBe("DbMigrate")
-  expect(m.data.applied).toEqual(["0001_core", "0002_vectors"])
+  expect(m.data.applied).toEqual(MIGRATIONS.map((x) => x.name))
   expect(m.data.pgvector).toMatch(/^0\.\d+\.\d+$/)
   // The extension loader reads real files only: the embedded tarball was copied out.
   expect(readdirSync(join(tmp.path, "home", "data", "cca", "pglite")).some((f) => /^vector-\d+\.tar\.gz$/.test(f))).toBe(true)
@@ -50,7 +51,7 @@ test("a binary moved away from the checkout migrates the embedded store with pgv
   expect(status.code).toBe(0)
   const s = status.json()
   expect(s.data.initialised).toBe(true)
-  expect(s.data.migrations.map((x: { state: string }) => x.state)).toEqual(["applied", "applied"])
+  expect(s.data.migrations.map((x: { state: string }) => x.state)).toEqual(MIGRATIONS.map(() => "applied"))
   expect(s.status.warnings).toEqual([])
 
   const human = await run(bin, ["db", "status"], tmp.path, env)

@@ -49,10 +49,11 @@ test("a server without pgvector opens with vectors off: its migrations skipped, 
     expect(store.vectors.reason).toContain("has no pgvector")
     expect(store.vectors.reason).not.toContain("postgres://") // no credentials in messages
     expect(store.vectors.hint).toContain("install pgvector")
-    expect(store.migrated?.applied).toEqual(["0001_core"])
+    expect(store.migrated?.applied).toEqual(["0001_core", "0004_rl"])
     expect(store.migrated?.status.map((m) => [m.name, m.state, m.reason])).toEqual([
       ["0001_core", "applied", undefined],
       ["0002_vectors", "skipped", "needs pgvector"],
+      ["0004_rl", "applied", undefined], // learned routing needs no vectors
     ])
     expect(await store.sql.query("SELECT to_regclass('patterns')::text AS t")).toEqual([{ t: null }])
     // Everything else works.
@@ -74,7 +75,7 @@ test("a server without pgvector opens with vectors off: its migrations skipped, 
     const again = await migrate(store.sql, later, { pgvector: false })
     expect(again.applied).toEqual(["0099_plain"])
     expect(again.skipped).toEqual(["0002_vectors"])
-    expect((await migrationStatus(store.sql, later)).map((m) => m.state)).toEqual(["applied", "skipped", "applied"]) // detected: vector is not in pg_available_extensions
+    expect((await migrationStatus(store.sql, later)).map((m) => m.state)).toEqual([...MIGRATIONS.map((m) => (m.pgvector ? "skipped" : "applied")), "applied"]) // detected: vector is not in pg_available_extensions
     await store.sql.exec("DROP TABLE plain_later; DELETE FROM schema_migrations WHERE version = 99")
   } finally {
     await store.close()
