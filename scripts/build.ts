@@ -7,6 +7,9 @@
 // - a compiled Bun binary auto-loads .env and bunfig.toml from the directory
 //   it runs in by default; a repository the user opens could then change how
 //   the tool behaves, so every autoload is off.
+// - worker threads are entry points of their own (the binary must hold them
+//   as files, named by their path from src/): the `local` embedding
+//   provider's model runs in one (src/embeddings/local.ts).
 import { rmSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 
@@ -16,7 +19,7 @@ const outfile = join(dist, "scc")
 
 const started = performance.now()
 const result = await Bun.build({
-  entrypoints: [join(root, "src", "main.ts")],
+  entrypoints: [join(root, "src", "main.ts"), join(root, "src", "embeddings", "local-worker.ts")],
   target: "bun",
   minify: true,
   splitting: true,

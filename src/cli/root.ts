@@ -56,6 +56,7 @@ const root = defineCommand({
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),
+    embeddings: lazy(() => import("./embeddings")),
   },
 })
 

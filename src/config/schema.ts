@@ -4,7 +4,7 @@ import * as v from "valibot"
 // has a dotted name (`daemon.http_port`) and an environment override
 // (`CCA__DAEMON__HTTP_PORT`). Objects are strict: a misspelt key is an error
 // naming the key and the file, never silently ignored. Defaults give the
-// embedded set-up (PGlite, in-process state, hash embeddings).
+// embedded set-up (PGlite, in-process state, the local embedding model).
 
 const port = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 to 65535"), v.maxValue(65535, "must be 0 to 65535"))
 const count = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be 1 or more"))
@@ -144,10 +144,22 @@ export const AcpSection = v.strictObject({
 export type AcpSection = v.InferOutput<typeof AcpSection>
 
 export const EmbeddingsSection = v.strictObject({
-  provider: v.optional(v.picklist(["hash", "ollama"], "must be hash or ollama"), "hash"),
-  model: v.optional(nonEmpty, "nomic-embed-text"),
-  url: v.optional(url, "http://127.0.0.1:11434"),
-  dimensions: v.optional(count, 768),
+  /** local: USE-lite inside the binary (semantic, 512-d, offline); hash: feature hashing (lexical); ollama: POST /api/embed; openai: any OpenAI-compatible POST /v1/embeddings. */
+  provider: v.optional(v.picklist(["local", "hash", "ollama", "openai"], "must be local, hash, ollama or openai"), "local"),
+  /** Model name sent to ollama/openai. Empty: nomic-embed-text (ollama), text-embedding-3-small (openai). local and hash have one model each. */
+  model: v.optional(v.string(), ""),
+  /** Server of ollama/openai. Empty: http://127.0.0.1:11434 (ollama), https://api.openai.com (openai); a URL ending in /v1 is fine too. */
+  url: v.optional(url, ""),
+  /** Vector size. 0: the provider's (local 512, hash 768, ollama 768, openai 1536). For openai a set value is also sent as `dimensions`; a server answering another size is an error, never truncated. */
+  dimensions: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 (the provider's) or more")), 0),
+  /** openai: the NAME of the environment variable holding the API key (never the key itself); unset variable: no Authorization header (local servers). */
+  api_key_env: v.optional(v.pipe(v.string(), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be an environment variable name like OPENAI_API_KEY, never the key")), "OPENAI_API_KEY"),
+  /** Texts per request to ollama/openai (and per model run for local). */
+  batch_size: v.optional(count, 32),
+  /** ollama/openai: one request's time limit. */
+  timeout_s: v.optional(v.pipe(v.number(), v.minValue(0.001, "must be more than 0")), 30),
+  /** Texts longer than this are cut to it before embedding (bounds a model run; embedding models read ~2k tokens at most anyway). */
+  max_chars: v.optional(count, 8000),
 })
 export type EmbeddingsSection = v.InferOutput<typeof EmbeddingsSection>
 

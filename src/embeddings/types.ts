@@ -27,6 +27,10 @@ export type EmbedderHealth = {
   since: string
   /** Duration of the last successful call. */
   lastLatencyMs?: number
+  /** local: how long the model took to load (on the first embed). */
+  loadMs?: number
+  /** ollama/openai: the server's address. */
+  url?: string
 }
 
 export type EmbedOptions = {

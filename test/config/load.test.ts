@@ -26,7 +26,7 @@ test("defaults give the embedded set-up on loopback with auth required", async (
   expect(config.daemon).toMatchObject({ bind: "127.0.0.1", http_port: 9200, acp_port: 9100, require_auth: true, api_keys: [] })
   expect(config.postgres.url).toBe("")
   expect(config.redis.url).toBe("")
-  expect(config.embeddings.provider).toBe("hash")
+  expect(config.embeddings.provider).toBe("local")
   expect(config.tasks.timeout_s).toBe(300)
   expect(config).toEqual(defaultConfig())
 })

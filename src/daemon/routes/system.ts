@@ -32,8 +32,11 @@ export async function healthReport(ctx: DaemonContext, p: Probes) {
   const [store, state] = [(await p.storeHealth.get()).value, ctx.state.health()]
   const acp = ctx.acp.url ? { state: "ok" as const, connections: ctx.acp.status().connections } : { state: "down" as const, connections: 0 }
   const pool = poolCheck(ctx)
-  const status: HealthState = store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" || pool.state === "degraded" ? "degraded" : "ok"
-  return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp, pool } }
+  // A provider that failed degrades the daemon (memory, code search and routing features cannot embed) without stopping tasks.
+  const embeddings = ctx.embedder.health()
+  const status: HealthState =
+    store.state === "down" || acp.state === "down" ? "down" : state.state === "degraded" || pool.state === "degraded" || embeddings.state === "down" ? "degraded" : "ok"
+  return { status, version: ctx.version, uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), checks: { store, state, acp, pool, embeddings } }
 }
 
 /** The agent pool: degraded while a role's circuit is open after repeated crashes. */
@@ -74,6 +77,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts) {
     pool: poolCheck(ctx),
     store: { engine: ctx.store.engine, location: ctx.store.location, pgvector: ctx.store.pgvector ?? null, vectors: vectorsJson(ctx.store.vectors) },
     state: ctx.state.health(),
+    embeddings: ctx.embedder.health(),
     router: ctx.orchestrator.router.name,
   }
 }
