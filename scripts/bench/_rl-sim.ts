@@ -70,7 +70,11 @@ export function expected(t: Truth): number {
   return t.p * (1 + 0.2 * under + 0.1 * 0.5) - 0.5 * (1 - t.p)
 }
 
-export function run(router: Router, w: World, drawn: Drawn[], params: Params, seed: number): Episode[] {
+/** The text vector of a task's description and its space (the daemon's: hashed words, or a semantic embedder's projection). */
+export type TextOf = (text: string) => { v: number[]; space: string }
+export const lexicalText: TextOf = (text) => ({ v: lexicalVector(text), space: LEXICAL_SPACE })
+
+export function run(router: Router, w: World, drawn: Drawn[], params: Params, seed: number, textOf: TextOf = lexicalText): Episode[] {
   const rng = new Rng(seed)
   const stats = new RoleStats()
   const durations = new Map<number, number[]>()
@@ -82,7 +86,8 @@ export function run(router: Router, w: World, drawn: Drawn[], params: Params, se
     const idle: Record<string, number> = {}
     ACTION_ROLES.forEach((r, a) => eligible[a] && (idle[r] = 1))
     const pool: PoolView = { idle, busy: {}, agents: Object.keys(idle).length, maxAgents: 8, canSpawn: false, pending: 1, maxDepth: 3, spawnable: {}, roles: stats.view() }
-    const view: TaskView = { role: decision.role, scores: decision.scores, coordinate: decision.coordinate, promptChars: d.text.length, depth: 0, priority: 0, attempt: 0, maxAttempts: 3, text: lexicalVector(d.text), textSpace: LEXICAL_SPACE, complexity: complexity(d.text) }
+    const text = textOf(d.text)
+    const view: TaskView = { role: decision.role, scores: decision.scores, coordinate: decision.coordinate, promptChars: d.text.length, depth: 0, priority: 0, attempt: 0, maxAttempts: 3, text: text.v, textSpace: text.space, complexity: complexity(d.text) }
     const state = encodeState(view, pool)
     const x = Float32Array.from(state.features)
     // The heuristic: the content role when it has an agent, else the agent idle longest.

@@ -1,4 +1,4 @@
-// `bun run bench rl [seeds] [--dev]`: the learned routers against the heuristic,
+// `bun run bench rl [seeds] [--dev] [--text hash|local]`: the learned routers against the heuristic,
 // random and the oracle in one simulated run (scripts/bench/_rl-sim.ts:
 // 10 task families, hidden per-role success, tokens and durations, one role
 // degrading at episode 500 of 1,000), then the speed of predict and of a
@@ -6,7 +6,10 @@
 // scored against the hidden truth and the outcomes, never against a
 // model's confidence. Parameters were tuned on the dev seeds (1000 + i,
 // `--dev`); the figures reported are of the held-out seeds (2000 + i).
-// Writes docs/figures/rl-learning-curve.svg.
+// Text features as the daemon makes them: `local` (the default embedder,
+// USE-lite, projected as src/rl/text.ts does) or `hash` (hashed words, what a
+// daemon with embeddings.provider = "hash" uses). Writes
+// docs/figures/rl-learning-curve[-hash].svg.
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ACTIONS, FEATURES } from "../../src/orchestrator/features"
@@ -14,19 +17,31 @@ import { classify } from "../../src/orchestrator/classify"
 import { choose } from "../../src/rl/chooser"
 import { Dqn } from "../../src/rl/dqn"
 import { LinUcb } from "../../src/rl/linucb"
-import { DEFAULT_PARAMS } from "../../src/rl/params"
+import { checkParams, DEFAULT_PARAMS } from "../../src/rl/params"
 import { Ppo } from "../../src/rl/ppo"
 import { QLearning } from "../../src/rl/qlearning"
 import { Rng } from "../../src/rl/rng"
 import type { Params, Policy } from "../../src/rl/types"
 import { fmt } from "./_lib"
-import { draw, run, type Episode, type Router, type World } from "./_rl-sim"
+import * as v from "valibot"
+import { EmbeddingsSection } from "../../src/config/schema"
+import { createEmbedder } from "../../src/embeddings/embedder"
+import { createLogger } from "../../src/log"
+import { textPrep } from "../../src/rl/text"
+import { draw, lexicalText, run, type Episode, type Router, type TextOf, type World } from "./_rl-sim"
 import { learningCurveSvg } from "./_rl-svg"
 
 const dev = process.argv.includes("--dev")
 const seeds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5)
 const seedBase = dev ? 1000 : 2000
-const params: Params = { ...DEFAULT_PARAMS }
+const textArg = process.argv.indexOf("--text")
+const textKind = textArg > 0 ? process.argv[textArg + 1] : "local"
+if (textKind !== "local" && textKind !== "hash") throw new Error("--text must be local or hash")
+// name=value arguments override a parameter (checked like the API checks them); --only a,b limits the routers.
+const overrides = Object.fromEntries(process.argv.slice(2).flatMap((a) => (/^[a-z_]+=[\d.]+$/.test(a) ? [[a.split("=")[0]!, Number(a.split("=")[1])]] : [])))
+const params: Params = { ...DEFAULT_PARAMS, ...checkParams(overrides) }
+const onlyArg = process.argv.indexOf("--only")
+const only = onlyArg > 0 ? new Set(["oracle", "heuristic", "random", "linucb", ...process.argv[onlyArg + 1]!.split(",")]) : null
 const EPISODES = 1000
 const world = (seed: number): World => ({ episodes: EPISODES, driftAt: 500, driftRole: 2, driftFactor: 0.4, seed })
 
@@ -39,14 +54,31 @@ const makers: Record<string, (() => Router) | undefined> = {
   dqn: () => ({ kind: "policy", name: "dqn", policy: new Dqn(params) }),
   ppo: () => ({ kind: "policy", name: "ppo", policy: new Ppo(params) }),
 }
-const names = Object.keys(makers)
+const names = Object.keys(makers).filter((n) => !only || only.has(n))
 
+const worlds = Array.from({ length: seeds }, (_, s) => world(seedBase + s))
+const draws = worlds.map(draw)
+let textOf: TextOf = lexicalText
+if (textKind === "local") {
+  // Every distinct description embedded once, as the daemon does at task creation.
+  const embedder = createEmbedder(v.parse(EmbeddingsSection, { provider: "local" }))
+  const prep = textPrep(embedder, createLogger("bench-rl", { file: "/dev/null" }))
+  const unique = [...new Set(draws.flatMap((d) => d.map((e) => e.text)))]
+  const vectors = new Map<string, { v: number[]; space: string }>()
+  const te = performance.now()
+  for (const text of unique) {
+    const r = (await prep.prepare!(text)) as { text: { v: number[]; space: string } } | undefined
+    if (!r) throw new Error(`the local embedder gave no vector for ${JSON.stringify(text)}`)
+    vectors.set(text, r.text)
+  }
+  console.log(`embedded ${unique.length} distinct descriptions with ${embedder.model} in ${((performance.now() - te) / 1000).toFixed(1)} s`)
+  await embedder.close?.()
+  textOf = (text) => vectors.get(text)!
+}
 const results: Record<string, Episode[][]> = Object.fromEntries(names.map((n) => [n, []]))
 const t0 = performance.now()
 for (let s = 0; s < seeds; s++) {
-  const w = world(seedBase + s)
-  const drawn = draw(w)
-  for (const n of names) results[n]!.push(run(makers[n]!(), w, drawn, params, 77 + s))
+  for (const n of names) results[n]!.push(run(makers[n]!(), worlds[s]!, draws[s]!, params, 77 + s, textOf))
 }
 const simMs = performance.now() - t0
 
@@ -82,7 +114,7 @@ const rows = names.map((n) => {
   }
 })
 
-console.log(`routing simulator: ${EPISODES} episodes × ${seeds} ${dev ? "dev" : "held-out"} seeds, 10 families, backend degrades ×0.4 at episode 500 (${(simMs / 1000).toFixed(1)} s)`)
+console.log(`routing simulator: ${EPISODES} episodes × ${seeds} ${dev ? "dev" : "held-out"} seeds, text features ${textKind}, 10 families, backend degrades ×0.4 at episode 500 (${(simMs / 1000).toFixed(1)} s)`)
 console.log("mean reward as a fraction of the oracle's; episodes to reach 90% of the oracle (rolling 50, before the drift) and to recover it after the drift; accuracy against the hidden best role and the outcomes\n")
 const cols = Object.keys(rows[0]!)
 const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c as keyof typeof r]).length)))
@@ -93,7 +125,7 @@ const heurFirst = window("heuristic", 0, 100, (e) => e.reward) / oracleFirst
 const linLast = window("linucb", 800, 1000, (e) => e.reward) / oracleLast
 console.log(`\ngoals: linucb last 200 ≥ 0.95 of oracle: ${linLast.toFixed(3)} ${linLast >= 0.95 ? "met" : "NOT met"}; first 100 ≥ heuristic + 0.10: ${linFirst.toFixed(3)} vs ${heurFirst.toFixed(3)} ${linFirst - heurFirst >= 0.1 ? "met" : "NOT met"}`)
 const randomLast = window("random", 800, 1000, (e) => e.reward)
-for (const n of ["linucb", "q_learning", "dqn", "ppo"]) {
+for (const n of ["linucb", "q_learning", "dqn", "ppo"].filter((x) => names.includes(x))) {
   const l = window(n, 800, 1000, (e) => e.reward)
   console.log(`  ${n} beats random over the last 200: ${l > randomLast ? "yes" : "NO"} (${l.toFixed(3)} vs ${randomLast.toFixed(3)})`)
 }
@@ -136,10 +168,13 @@ console.log(`goals: predict < 10 µs (dqn ${speed[3]!.us.toFixed(1)} µs, ppo ${
 const out = join(import.meta.dir, "..", "..", "docs", "figures")
 mkdirSync(out, { recursive: true })
 const svg = learningCurveSvg({
-  title: `Routing reward per episode (rolling 50, mean of ${seeds} seeds); backend degrades at episode 500`,
+  title: `Routing reward per episode (rolling 50, mean of ${seeds} seeds, text: ${textKind}); backend degrades at episode 500`,
   driftAt: 500,
   series: names.map((n) => ({ name: n, values: rolling(curve(n), 50) })),
 })
-if (!dev) writeFileSync(join(out, "rl-learning-curve.svg"), svg)
-console.log(`\nlearning curves: ${join("docs", "figures", "rl-learning-curve.svg")}`)
+const file = `rl-learning-curve${textKind === "hash" ? "-hash" : ""}.svg`
+if (!dev) {
+  writeFileSync(join(out, file), svg)
+  console.log(`\nlearning curves: ${join("docs", "figures", file)}`)
+}
 void oracleRoll

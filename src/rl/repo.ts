@@ -19,6 +19,9 @@ export type LoggedDecision = {
   metadata: Record<string, unknown>
 }
 
+/** Saved versions kept per algorithm (older ones are deleted when a new one is saved). */
+export const KEEP_VERSIONS = 5
+
 function bytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v
   if (typeof v === "string" && v.startsWith("\\x")) return Uint8Array.from(Buffer.from(v.slice(2), "hex"))
@@ -61,7 +64,10 @@ export function rlRepo(db: Sql) {
            VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM rl_models WHERE algorithm = $1), $2::jsonb, $3, $4::jsonb, $5, true) RETURNING version`,
           [algorithm, m.params, m.weights, m.metrics, m.experiences],
         )
-        return Number(row!.version)
+        const version = Number(row!.version)
+        // Keep the last KEEP_VERSIONS of each algorithm: a model is saved every train_every rewards.
+        await tx.query("DELETE FROM rl_models WHERE algorithm = $1 AND NOT active AND version <= $2", [algorithm, version - KEEP_VERSIONS])
+        return version
       })
     },
 

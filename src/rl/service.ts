@@ -1,4 +1,5 @@
 import type { LearningSection } from "../config/schema"
+import { ConflictError } from "../errors"
 import type { Embedder } from "../embeddings/types"
 import type { Logger } from "../log"
 import { STATE_VERSION } from "../orchestrator/features"
@@ -195,6 +196,9 @@ export class RlService {
 
   async setAlgorithm(name: unknown): Promise<{ algorithm: Algorithm; previous: Algorithm }> {
     const algorithm = checkAlgorithm(name)
+    if (!this.o.config.enabled && algorithm !== "heuristic") {
+      throw new ConflictError(`learned routing is off (learning.enabled = false): the algorithm stays heuristic`, { hint: "set learning.enabled = true in cca.toml and restart the daemon" })
+    }
     const previous = this.algorithm
     await this.repo.setSetting("algorithm", algorithm)
     this.algorithm = algorithm
