@@ -13,6 +13,7 @@ const needs: [string, () => boolean][] = [
   ["podman", () => Bun.which("podman") !== null],
   ["runc", () => Bun.which("runc") !== null || existsSync("/usr/sbin/runc")],
   ["busybox-static", () => existsSync("/bin/busybox")],
+  ["chromium", () => existsSync("/usr/bin/chromium")],
   ["postgresql", () => existsSync("/usr/lib/postgresql") && readdirSync("/usr/lib/postgresql").some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`))],
 ]
 const missing = needs.filter(([, present]) => !present()).map(([name]) => name)

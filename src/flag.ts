@@ -57,6 +57,10 @@ export const ccaApiKey = () => read("CCA_API_KEY")
 /** The daemon's ACP WebSocket URL, where the address it reports is not the one to dial. */
 export const ccaAcpUrl = () => read("CCA_ACP_URL")
 
+// Opening the dashboard (`cca ui`): a display to open a browser on, or the user's choice of browser.
+export const display = () => read("DISPLAY") ?? read("WAYLAND_DISPLAY")
+export const browser = () => read("BROWSER")
+
 // Claude Code
 /** Claude Code's config home (default ~/.claude); its user config is then $CLAUDE_CONFIG_DIR/.claude.json. */
 export const claudeConfigDir = () => read("CLAUDE_CONFIG_DIR")

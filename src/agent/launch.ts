@@ -38,16 +38,19 @@ export async function prepareLaunch(o: AgentOptions, driver: DriverName): Promis
   const readyFile = join(o.stateDir, "session-start.json")
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 })
 
-  const env: Record<string, string> = { ...flag.processEnv() }
+  // A container host gets the agent's own variables only, never the daemon's whole environment.
+  const inherit = o.host?.inheritEnv ?? true
+  const env: Record<string, string> = inherit ? { ...flag.processEnv() } : {}
   for (const name of NESTED_SESSION_VARS) delete env[name]
   Object.assign(env, { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" }, o.env, { CLAUDE_CONFIG_DIR: configDir, CCA_AGENT_ID: o.id })
   if (driver === "pty") env.TERM = env.TERM && env.TERM !== "dumb" ? env.TERM : "xterm-256color"
 
   const servers = Object.keys(o.mcpServers ?? {})
   const perms = permissionArgs(o.permissions, o.role, { mcpServers: servers })
-  await prepareConfigHome({ dir: configDir, cwd: o.cwd, apiKey: env.ANTHROPIC_API_KEY, dangerous: perms.mode === "dangerous" })
+  const apiKey = env.ANTHROPIC_API_KEY ?? (inherit ? undefined : flag.envVar("ANTHROPIC_API_KEY"))
+  await prepareConfigHome({ dir: configDir, cwd: o.cwd, apiKey, dangerous: perms.mode === "dangerous" })
 
-  const claude = Bun.which(o.claudePath ?? "claude", { PATH: env.PATH ?? "" })
+  const claude = o.host?.claude ?? Bun.which(o.claudePath ?? "claude", { PATH: env.PATH ?? "" })
   if (!claude) {
     throw new AgentStartError(`agent ${o.id}: cannot find the claude executable ${JSON.stringify(o.claudePath ?? "claude")}`, {
       hint: "install Claude Code (npm install -g @anthropic-ai/claude-code) or configure the path of claude",
@@ -60,9 +63,12 @@ export async function prepareLaunch(o: AgentOptions, driver: DriverName): Promis
   if (o.model) argv.push("--model", o.model)
   if (o.appendSystemPrompt) argv.push("--append-system-prompt", o.appendSystemPrompt)
 
-  const mcpFile = join(o.stateDir, "mcp.json")
-  writeJsonAtomic(mcpFile, mcpConfig(o.mcpServers ?? {}))
-  argv.push("--mcp-config", mcpFile, "--strict-mcp-config")
+  // A host with a managed MCP config (a governed container) carries the servers there.
+  if (o.host?.mcpFlags ?? true) {
+    const mcpFile = join(o.stateDir, "mcp.json")
+    writeJsonAtomic(mcpFile, mcpConfig(o.mcpServers ?? {}))
+    argv.push("--mcp-config", mcpFile, "--strict-mcp-config")
+  }
 
   if (driver === "pty") {
     if (!o.hooks) throw new Error("the pty driver needs options.hooks (where Claude Code's hooks post)")

@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs"
-import type { IPty } from "bun-pty"
 import { AgentBase, settlesWithin } from "./base"
 import { AgentCrashedError, AgentStartError, AgentStoppedError } from "./errors"
 import { parseHookPayload, type HookPayload } from "./hooks"
 import { prepareLaunch, type Launch } from "./launch"
+import { localHost, type TerminalProcess } from "./process"
 import { RingBuffer } from "./ring-buffer"
 import { waitForTurnUsage } from "./transcript"
 import type { AgentOptions, Attachment, TerminalAgent, Turn, TurnResult } from "./types"
@@ -43,7 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export class PtyAgent extends AgentBase implements TerminalAgent {
   readonly driver = "pty" as const
-  private term: IPty | undefined
+  private term: TerminalProcess | undefined
   private launch: Launch | undefined
   private session: string
   private readonly ring: RingBuffer
@@ -96,11 +96,10 @@ export class PtyAgent extends AgentBase implements TerminalAgent {
     this.launch = launch
     this.session = launch.sessionId
     rmSync(launch.readyFile, { force: true })
-    const { spawn } = await import("bun-pty")
-    const [file, ...args] = launch.argv
-    this.term = spawn(file!, args, { name: launch.env.TERM ?? "xterm-256color", cols: this.cols, rows: this.rows, cwd: launch.cwd, env: launch.env })
+    const host = this.opts.host ?? localHost
+    this.term = await host.spawnTerminal({ argv: launch.argv, env: launch.env, cwd: launch.cwd }, { name: launch.env.TERM ?? "xterm-256color", cols: this.cols, rows: this.rows })
     this.term.onData((data) => this.onData(data))
-    this.term.onExit((e) => this.onExit(e.exitCode, e.signal === undefined ? null : String(e.signal)))
+    this.term.onExit((e) => this.onExit(e.code, e.signal))
 
     const timeoutMs = this.opts.readyTimeoutMs ?? 30_000
     const deadline = Date.now() + timeoutMs

@@ -1,7 +1,7 @@
-import type { Subprocess } from "bun"
 import { AgentBase, settlesWithin } from "./base"
 import { AgentCrashedError, AgentStartError, AgentStoppedError } from "./errors"
 import { prepareLaunch, type Launch } from "./launch"
+import { localHost, type ChildProcess } from "./process"
 import { parseStreamLine, totalCost, turnResult, type StreamMessage } from "./stream-json"
 import type { AgentOptions, Turn } from "./types"
 
@@ -17,7 +17,7 @@ type Pending = { resolve: (r: StreamMessage & { kind: "control_response" }) => v
 
 export class StreamAgent extends AgentBase {
   readonly driver = "stream" as const
-  private proc: Subprocess<"pipe", "pipe", "pipe"> | undefined
+  private proc: ChildProcess | undefined
   private launch: Launch | undefined
   private session: string
   private lastText = ""
@@ -59,20 +59,18 @@ export class StreamAgent extends AgentBase {
     if (this.proc) throw new AgentStoppedError(`agent ${this.id} was already started`, { hint: "start a new agent to run another process" })
     this.launch = await prepareLaunch(this.opts, "stream")
     this.session = this.launch.sessionId
-    this.proc = Bun.spawn(this.launch.argv, { cwd: this.launch.cwd, env: this.launch.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" })
+    const host = this.opts.host ?? localHost
+    this.proc = await host.spawn({ argv: this.launch.argv, env: this.launch.env, cwd: this.launch.cwd })
     void this.readStdout(this.proc.stdout)
     void this.readStderr(this.proc.stderr)
-    this.exitInfo = this.proc.exited.then((code) => {
-      const signal = this.proc?.signalCode
-      this.onExit(signal == null ? code : null, signal == null ? null : String(signal))
-    })
+    this.exitInfo = this.proc.exited.then((e) => this.onExit(e.code, e.signal))
 
     const timeoutMs = this.opts.readyTimeoutMs ?? 30_000
     let timer: ReturnType<typeof setTimeout> | undefined
     const ready = this.control({ subtype: "initialize" })
     const outcome = await Promise.race([
       ready.then((r) => (r.ok ? "ready" : `initialize failed: ${r.error ?? "unknown error"}`)),
-      this.proc.exited.then((code) => `claude exited with code ${code} before it was ready`),
+      this.proc.exited.then((e) => `claude exited with ${e.signal ? `signal ${e.signal}` : `code ${e.code}`} before it was ready`),
       new Promise<string>((r) => (timer = setTimeout(() => r(`claude was not ready within ${timeoutMs} ms`), timeoutMs))),
     ]).finally(() => clearTimeout(timer))
     if (outcome === "ready") {
@@ -111,7 +109,7 @@ export class StreamAgent extends AgentBase {
     // A running turn is interrupted first, so the session on disk ends cleanly and can be resumed.
     if (this.turn) await settlesWithin(this.interrupt(), Math.min(2_000, timeoutMs))
     try {
-      proc.stdin.end()
+      proc.end()
     } catch {
       // already closed: the process is on its way out
     }
@@ -124,8 +122,7 @@ export class StreamAgent extends AgentBase {
 
   private write(message: unknown): void {
     try {
-      this.proc?.stdin.write(`${JSON.stringify(message)}\n`)
-      this.proc?.stdin.flush()
+      this.proc?.write(`${JSON.stringify(message)}\n`)
     } catch {
       // stdin is gone because the process died; onExit reports that
     }
@@ -138,7 +135,7 @@ export class StreamAgent extends AgentBase {
     return answer
   }
 
-  private async readStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
+  private async readStdout(stream: AsyncIterable<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder()
     let buffered = ""
     for await (const chunk of stream) {
@@ -152,7 +149,7 @@ export class StreamAgent extends AgentBase {
     }
   }
 
-  private async readStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
+  private async readStderr(stream: AsyncIterable<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder()
     for await (const chunk of stream) this.stderrTail = (this.stderrTail + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL)
   }

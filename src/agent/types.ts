@@ -3,6 +3,7 @@
 // default) and `pty` (the interactive UI in a pseudo-terminal, turn ends from
 // hooks). The pool builds on this file only.
 import type { PermissionsConfig } from "./permissions"
+import type { ProcessHost } from "./process"
 
 export type DriverName = "stream" | "pty"
 
@@ -122,6 +123,8 @@ export type AgentOptions = {
   terminal?: { cols?: number; rows?: number; bufferSize?: number }
   readyTimeoutMs?: number
   stopTimeoutMs?: number
+  /** Where the process runs; default: this host. A container host (agents.sandbox = "docker") brings its own claude, environment and MCP config. */
+  host?: ProcessHost
   /** Warnings (e.g. dangerous permissions) go here; default: the CLI logger's warn. */
   warn?: (message: string) => void
 }

@@ -15,6 +15,7 @@ export default command({
             { header: "state", get: (c) => c.state },
             { header: "branch", get: (c) => c.branch ?? "-" },
             { header: "team", get: (c) => c.team ?? "-" },
+            { header: "agent", get: (c) => c.agent ?? "-" },
             { header: "image", get: (c) => c.image },
             { header: "workspace", get: (c) => c.workspace },
           ]),

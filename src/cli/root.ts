@@ -57,6 +57,7 @@ const root = defineCommand({
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),
     embeddings: lazy(() => import("./embeddings")),
+    ui: lazy(() => import("./ui")),
   },
 })
 

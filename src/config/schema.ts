@@ -88,6 +88,8 @@ export const AgentPermissions = v.strictObject({
 })
 export type AgentPermissions = v.InferOutput<typeof AgentPermissions>
 
+const sandboxMode = v.picklist(["none", "docker"], "must be none or docker")
+
 export const AgentsSection = v.strictObject({
   /** Local agents at most; 0 runs none here (tasks go to remote `cca worker`s only). */
   max_agents: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 or more")), 8),
@@ -117,7 +119,18 @@ export const AgentsSection = v.strictObject({
   /** Terminal output kept per pty agent for late viewers (KiB). */
   terminal_buffer_kib: v.optional(count, 256),
   permissions: v.optional(AgentPermissions, {}),
-  sandbox: v.optional(v.picklist(["none", "docker"], "must be none or docker"), "none"),
+  /** docker: each agent's claude runs in a governed container, made as `scc start` makes one (org policy, managed settings/MCP, safety net). */
+  sandbox: v.optional(sandboxMode, "none"),
+  /** Per role, instead of `sandbox`: `{ backend = "docker", coordinator = "none" }`. */
+  sandbox_roles: v.optional(v.record(roleName, sandboxMode), {}),
+  /** The scc team whose policy binds sandboxed agents; empty: the user's scc team (SCC_TEAM, scc config). */
+  team: v.optional(v.string(), ""),
+  /** The org config source for sandboxed agents (URL, shorthand or file); empty: the user's scc org source. */
+  org: v.optional(v.string(), ""),
+  /** Image asked for like `scc start --image` (checked against blocked_base_images); empty: the config's sandbox.image, else the default. */
+  image: v.optional(v.string(), ""),
+  /** Mount this host's claude (claude_path) read-only into agent containers instead of running the image's own (the image then needs only glibc). */
+  sandbox_mount_claude: v.optional(v.boolean(), false),
 })
 export type AgentsSection = v.InferOutput<typeof AgentsSection>
 
@@ -216,6 +229,15 @@ export const IndexingSection = v.strictObject({
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
+/** The web dashboard at /ui (src/ui). */
+export const UiSection = v.strictObject({
+  /** Serve the dashboard and its sign-in routes; false: /ui answers 404. */
+  enabled: v.optional(v.boolean(), true),
+  /** How long a sign-in lasts (seconds); the session then ends whatever the page does. */
+  session_ttl_s: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(60, "must be 60 or more"), v.maxValue(30 * 86400, "must be at most 30 days")), 12 * 3600),
+})
+export type UiSection = v.InferOutput<typeof UiSection>
+
 /** How CLI clients reach a daemon. CCA_DAEMON_URL and CCA_API_KEY take precedence. */
 export const ClientSection = v.strictObject({
   /** Empty: the address a daemon on this machine wrote to its run dir, else http://<daemon.bind>:<daemon.http_port>. */
@@ -237,6 +259,7 @@ export const CcaConfig = v.strictObject({
   tokens: v.optional(TokensSection, {}),
   indexing: v.optional(IndexingSection, {}),
   client: v.optional(ClientSection, {}),
+  ui: v.optional(UiSection, {}),
 })
 export type CcaConfig = v.InferOutput<typeof CcaConfig>
 export type Section = keyof CcaConfig

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia"
 import type { CcaConfig } from "../config/schema"
 import type { Logger } from "../log"
-import { isLoopback, presentedKey, type KeyRing } from "./auth"
+import { isLoopback, presentedKey, type KeyRing, type Principal } from "./auth"
 import { errorResponse, toHttpError } from "./http-errors"
 import type { Metrics } from "./metrics"
 import { buildOpenApi, type RouteInfo } from "./openapi"
@@ -13,6 +13,8 @@ import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
 import { rlRoutes } from "./routes/rl"
 import { systemRoutes } from "./routes/system"
+import { uiRoutes } from "./routes/ui"
+import { isPublicUiPath, sessionToken, type Admission, type Sessions } from "./sessions"
 import { taskRoutes } from "./routes/tasks"
 
 // The HTTP API: Elysia route groups (one plugin per feature) behind one
@@ -30,6 +32,8 @@ export type AppDeps = {
   metrics: Metrics
   log: Logger
   ctx: DaemonContext
+  /** Dashboard sessions (cookie + CSRF); without them /ui and the session routes are not served. */
+  sessions?: Sessions
   now?: () => number
 }
 
@@ -62,7 +66,7 @@ export function routeLabeler(routes: readonly { method: string; path: string }[]
 }
 
 export function createApp(deps: AppDeps): DaemonApp {
-  const { config, keys, metrics, log, ctx } = deps
+  const { config, keys, metrics, log, ctx, sessions } = deps
   const d = config.daemon
   const now = deps.now ?? (() => performance.now())
   const byIp = new TokenBuckets(d.rate_limit_ip_rps, d.rate_limit_ip_burst, now)
@@ -82,6 +86,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
     .use(notAvailableRoutes())
+    .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 
   const routeOf = routeLabeler(app.routes)
   let doc: Record<string, unknown> | undefined
@@ -108,7 +113,7 @@ export function createApp(deps: AppDeps): DaemonApp {
    * client address, so unauthenticated floods and key guessing are throttled
    * before they cost more, and callers behind one NAT with keys are not.
    */
-  function guard(request: Request, path: string, ip: ClientIp, t0: number): Response | undefined {
+  function guard(request: Request, path: string, ip: ClientIp, t0: number): Response | undefined | Promise<Response | undefined> {
     if (request.method === "OPTIONS") {
       const headers = corsHeaders(request)
       if (headers) return new Response(null, { status: 204, headers: { ...headers, "access-control-max-age": "600" } })
@@ -117,15 +122,27 @@ export function createApp(deps: AppDeps): DaemonApp {
     if (length !== null && Number(length) > d.body_limit) {
       return errorResponse(413, { code: "payload_too_large", message: `request body of ${length} bytes exceeds the limit of ${d.body_limit}`, hint: "send less, or raise daemon.body_limit in cca.toml" })
     }
-    const open = !authRequired || PUBLIC_PATHS.has(path)
+    const open = !authRequired || PUBLIC_PATHS.has(path) || (sessions !== undefined && isPublicUiPath(request.method, path))
     const key = open ? undefined : presentedKey(request.headers)
-    const principal = key ? keys.verify(key) : undefined
-    if (principal) {
-      const perKey = byKey.take(principal.keyId, t0)
-      return perKey.ok ? undefined : limited(perKey.retryAfterS, `key ${principal.keyId}`)
+    const perKey = (principal: Principal) => {
+      const taken = byKey.take(principal.keyId, t0)
+      return taken.ok ? undefined : limited(taken.retryAfterS, `key ${principal.keyId}`)
     }
-    const perIp = byIp.take(typeof ip === "string" ? ip : ip(), t0)
-    if (!perIp.ok) return limited(perIp.retryAfterS, "this address")
+    const perIp = () => {
+      const taken = byIp.take(typeof ip === "string" ? ip : ip(), t0)
+      return taken.ok ? undefined : limited(taken.retryAfterS, "this address")
+    }
+    // A dashboard session cookie stands for the key that signed in (sessions.ts checks CSRF and origin).
+    const cookie = open || key || !sessions ? undefined : sessionToken(request)
+    if (cookie && sessions) {
+      const decide = (a: Admission) => ("principal" in a ? perKey(a.principal) : (perIp() ?? a.refused))
+      const admitted = sessions.admit(request, cookie)
+      return admitted instanceof Promise ? admitted.then(decide) : decide(admitted)
+    }
+    const principal = key ? keys.verify(key) : undefined
+    if (principal) return perKey(principal)
+    const refusedIp = perIp()
+    if (refusedIp) return refusedIp
     if (open) return undefined
     return errorResponse(
       401,
@@ -158,7 +175,12 @@ export function createApp(deps: AppDeps): DaemonApp {
     const t0 = now()
     const path = pathOf(request.url)
     const refused = guard(request, path, ip, t0)
+    if (refused instanceof Promise) return refused.then((r) => (r ? finish(request, path, t0, r) : route(request, path, t0)), (e: unknown) => failed(request, path, t0, e))
     if (refused) return finish(request, path, t0, refused)
+    return route(request, path, t0)
+  }
+
+  function route(request: Request, path: string, t0: number): Response | Promise<Response> {
     let answer: Response | Promise<Response>
     try {
       answer = app.fetch(request) as Response | Promise<Response>

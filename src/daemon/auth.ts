@@ -51,6 +51,12 @@ export class KeyRing {
     return timingSafeEqual(digestKeyBytes(found.salt, key), found.digest) ? found.principal : undefined
   }
 
+  /** Whether a key id still works (not revoked): dashboard sessions end with their key. */
+  active(keyId: string): boolean {
+    this.refresh(false)
+    return this.fromConfig.has(keyId) || this.fromFile.has(keyId)
+  }
+
   /** Re-read keys.json if it changed; true when it was re-read. */
   private refresh(force: boolean): boolean {
     const now = this.now()

@@ -22,6 +22,8 @@ import { createApp, type DaemonApp } from "./app"
 import { isLoopback, KeyRing } from "./auth"
 import type { DaemonContext } from "./context"
 import { Metrics } from "./metrics"
+import { Sessions } from "./sessions"
+import { uiSessionRepo } from "../store/ui-sessions"
 import { API_PREFIX } from "./prefix"
 import { attachSockets } from "./routes/attach"
 import { allowUpgrade, wantsUpgrade, type SocketData } from "./upgrade"
@@ -47,6 +49,8 @@ export type DaemonOptions = {
   /** Prompt stages and task end hooks after the daemon's own (src/orchestrator/stages.ts). */
   stages?: readonly PromptStage[]
   endHooks?: readonly TaskEndHook[]
+  /** The clock of dashboard session expiry (tests move it by hand). */
+  sessionClock?: () => number
 }
 
 export type RunningDaemon = {
@@ -210,7 +214,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         { name: "process_uptime_seconds", help: "Seconds since the daemon started.", value: (Date.now() - ctx.startedAt.getTime()) / 1000 },
       ]
     })
-    const app = createApp({ config, keys, metrics, log, ctx })
+    const sessions = config.ui.enabled
+      ? new Sessions({ repo: uiSessionRepo(store.sql), keyActive: (id) => keys.active(id), ttlMs: config.ui.session_ttl_s * 1000, now: opts.sessionClock, log })
+      : undefined
+    const app = createApp({ config, keys, metrics, log, ctx, sessions })
     const sockets = attachSockets(pool)
     const http = Bun.serve<SocketData>({
       hostname: config.daemon.bind,

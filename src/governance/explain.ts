@@ -18,6 +18,8 @@ export type ExplainOptions = {
   workspace?: string
   /** Overrides SCC_TEAM and the user config's team. */
   team?: string
+  /** Overrides SCC_ORG_SOURCE and the user config's org source (the daemon's `[agents] org`). */
+  orgSource?: string
   offline?: boolean
   /** `start --image` (source `cli`). */
   image?: string
@@ -53,7 +55,7 @@ export async function loadExplainInputs(opts: ExplainOptions = {}): Promise<Expl
   const now = opts.now ?? new Date()
   // The user config is read once, for the org source and the team; the org
   // load starts before the workspace root is known, since it does not need it.
-  const settingsLoad = orgSettings()
+  const settingsLoad = orgSettings(opts.orgSource ? { source: opts.orgSource } : {})
   const orgLoad = settingsLoad.then((settings) => loadOrgConfig({ offline: opts.offline, now: () => now.getTime(), settings }))
   const { root, repo } = await findWorkspace(opts.workspace)
   const [org, settings, project, local] = await Promise.all([orgLoad, settingsLoad, loadProjectConfig(root), readStores(localStores(repo ? root : null), now)])

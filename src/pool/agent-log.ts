@@ -26,6 +26,7 @@ function brief(value: unknown): string {
 export class AgentLog {
   private entries: LogEntry[] = []
   private seq = 0
+  private watchers = new Set<(e: LogEntry) => void>()
 
   constructor(
     private readonly capacity: number,
@@ -37,6 +38,13 @@ export class AgentLog {
     if (taskId !== undefined) entry.taskId = taskId
     this.entries.push(entry)
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity)
+    for (const w of this.watchers) w(entry)
+  }
+
+  /** Every entry added from now on (the dashboard's live log). Returns the unsubscribe. */
+  watch(fn: (e: LogEntry) => void): () => void {
+    this.watchers.add(fn)
+    return () => this.watchers.delete(fn)
   }
 
   /** An agent event as a log line, or nothing for events that are not worth one. */

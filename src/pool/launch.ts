@@ -1,7 +1,9 @@
 import { AgentStartError } from "../agent/errors"
 import { selfCommand } from "../agent/mcp-config"
 import type { AgentOptions, McpServerSpec } from "../agent/types"
-import type { PoolOptions } from "./options"
+import type { Logger } from "../log"
+import { sandboxOf, type PoolOptions } from "./options"
+import type { AgentSandboxes } from "./sandbox"
 import type { Slot } from "./slot"
 
 // What one start of an agent gets (src/agent's options), from the pool's
@@ -47,4 +49,41 @@ export function withLastOutput(e: unknown): unknown {
   const tail = details.lastOutput?.trim().split("\n").slice(-5).join(" | ").slice(-400)
   if (!tail) return e
   return new AgentStartError(`${e.message}; its last output: ${tail}`, { hint: e.hint, details: e.details, cause: e })
+}
+
+/**
+ * The options of one start; a sandboxed role's agent also gets its container
+ * host, decided by governance now (a refusal throws before anything runs).
+ * src/pool/sandbox.ts (and dockerode, governance) load only when a role is sandboxed.
+ */
+export async function startOptions(o: PoolOptions, slot: Slot, log: Logger, sandboxes: { get(): Promise<AgentSandboxes> }): Promise<AgentOptions> {
+  const opts = agentOptions(o, slot, (m) => log.warn(m))
+  if (sandboxOf(o, slot.role) !== "docker") {
+    slot.container = undefined
+    return opts
+  }
+  const host = await (await sandboxes.get()).host(slot, opts.mcpServers?.cca)
+  slot.container = host.where.replace(/^container /, "")
+  return { ...opts, host }
+}
+
+/** The pool's sandboxes, made on first use. */
+export function lazySandboxes(o: PoolOptions, log: Logger): { get(): Promise<AgentSandboxes> } {
+  let made: Promise<AgentSandboxes> | undefined
+  return {
+    get: () =>
+      (made ??= import("./sandbox").then(
+        ({ AgentSandboxes }) =>
+          new AgentSandboxes({
+            team: o.sandboxTeam,
+            org: o.sandboxOrg,
+            image: o.sandboxImage,
+            mountClaude: o.sandboxMountClaude ?? false,
+            claudePath: Bun.which(o.claudePath) ?? o.claudePath,
+            owner: o.owner ?? "local",
+            engine: o.engine,
+            log,
+          }),
+      )),
+  }
 }

@@ -1,3 +1,4 @@
+import type Docker from "dockerode"
 import { join } from "node:path"
 import type { Clock } from "../acp/clock"
 import type { PermissionsConfig } from "../agent/permissions"
@@ -12,6 +13,13 @@ import type { CircuitOptions } from "./circuit"
 // Everything the pool needs, as plain values and injected parts. The daemon
 // and `cca worker` build it from cca.toml with poolOptions(); tests set what
 // they need (the claude binary, the model server's environment, a clock).
+
+export type SandboxMode = "none" | "docker"
+
+/** Whether agents of `role` run in a governed container. */
+export function sandboxOf(o: Pick<PoolOptions, "sandbox" | "sandboxRoles">, role: string): SandboxMode {
+  return o.sandboxRoles?.[role] ?? o.sandbox ?? "none"
+}
 
 /** How an agent's MCP server reaches the daemon. Asked at every start: the daemon knows its ports only once bound. */
 export type PoolLink = { daemonUrl?: string; acpUrl?: string; apiKey?: string }
@@ -38,8 +46,17 @@ export type PoolOptions = {
   logEntries: number
   terminalBufferBytes: number
   permissions: PermissionsConfig
-  /** agents.sandbox: "docker" is not supported by this pool yet, so it refuses to spawn rather than run agents unconfined. */
-  sandbox?: "none" | "docker"
+  /** agents.sandbox: "docker" runs each agent's claude in a governed container (src/pool/sandbox.ts). */
+  sandbox?: SandboxMode
+  /** agents.sandbox_roles: per role, instead of `sandbox`. */
+  sandboxRoles?: Record<string, SandboxMode>
+  /** `[agents] team`, `org`, `image`, `sandbox_mount_claude` (empty strings: the user's scc settings). */
+  sandboxTeam?: string
+  sandboxOrg?: string
+  sandboxImage?: string
+  sandboxMountClaude?: boolean
+  /** The container engine for sandboxed agents; default: the one `scc start` finds. */
+  engine?: () => Promise<Docker>
   /** Added to every agent's environment (e.g. the model endpoint). */
   env?: Record<string, string>
   link?: () => PoolLink | undefined
@@ -84,6 +101,11 @@ export function poolOptions(config: CcaConfig, extra: Partial<PoolOptions> = {})
     terminalBufferBytes: a.terminal_buffer_kib * 1024,
     permissions: permissionsFromConfig(a.permissions),
     sandbox: a.sandbox,
+    sandboxRoles: { ...a.sandbox_roles },
+    sandboxTeam: a.team || undefined,
+    sandboxOrg: a.org || undefined,
+    sandboxImage: a.image || undefined,
+    sandboxMountClaude: a.sandbox_mount_claude,
     heartbeatMs: config.acp.heartbeat_interval_s * 1000,
     ...extra,
   }
@@ -94,6 +116,5 @@ export function poolWarnings(config: CcaConfig): string[] {
   const p = config.agents.permissions
   const dangerous = [...(p.mode === "dangerous" ? ["every role"] : []), ...Object.entries(p.roles).filter(([, r]) => r.mode === "dangerous").map(([role]) => `role ${role}`)]
   const warnings = dangerous.length ? [`agents.permissions: mode = "dangerous" for ${dangerous.join(", ")}: those agents run with --dangerously-skip-permissions (every tool call allowed without review)`] : []
-  if (config.agents.sandbox === "docker") warnings.push('agents.sandbox = "docker" is not supported by this version: the pool refuses to spawn agents until it is set to "none"')
   return warnings
 }

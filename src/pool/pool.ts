@@ -5,16 +5,16 @@ import { AgentBusyError, AgentStartError, AgentStoppedError } from "../agent/err
 import { checkRoleName, listRoles, loadRole } from "../agent/roles"
 import { isTerminalAgent, type Agent, type AgentEvent, type TurnResult } from "../agent/types"
 import { prepareWorkdir } from "../agent/workdir"
-import { CancelledError, ConflictError, isAppError, NotFoundError, PrerequisiteError, UsageError, ValidationError } from "../errors"
+import { CancelledError, ConflictError, isAppError, NotFoundError, UsageError, ValidationError } from "../errors"
 import { createLogger, type Logger } from "../log"
 import { RoleCircuits, restartDelay } from "./circuit"
 import { PoolFullError, RoleDegradedError } from "./errors"
-import { agentOptions, withLastOutput } from "./launch"
+import { lazySandboxes, startOptions, withLastOutput } from "./launch"
 import type { PoolOptions } from "./options"
 import { persist, removeState, startHeartbeats } from "./persist"
 import { Slot } from "./slot"
 import { settleTurn } from "./turn"
-import type { AgentPool, AttachViewer, PoolAgent, PoolAttachment, PoolEvent, PoolEventType, PoolListener, RoleHealth, RunRequest, SpawnRequest, Unsubscribe } from "./types"
+import type { AgentPool, AttachViewer, LogEntry, PoolAgent, PoolAttachment, PoolEvent, PoolEventType, PoolListener, RoleHealth, RunRequest, SpawnRequest, Unsubscribe } from "./types"
 
 // The pool: spawns agents, supervises them (a crash is the child's exit;
 // restart with backoff; a circuit per role), and runs one prompt at a time on
@@ -39,12 +39,14 @@ export class Pool implements AgentPool {
   private readonly clock: Clock
   private readonly log: Logger
   private readonly heartbeat: Timer | null
+  private readonly sandboxes: ReturnType<typeof lazySandboxes>
   private closing = false
 
   constructor(private readonly o: PoolOptions) {
     this.clock = o.clock ?? systemClock
     this.log = o.log ?? createLogger("pool")
     this.circuits = new RoleCircuits(o.circuit)
+    this.sandboxes = lazySandboxes(o, this.log)
     this.heartbeat = startHeartbeats(o, this.clock, () => [...this.slots.values()], this.log)
   }
 
@@ -84,6 +86,10 @@ export class Pool implements AgentPool {
     return this.slot(id, true).log.read(opts.after, opts.limit)
   }
 
+  watchLogs(id: string, fn: (e: LogEntry) => void): Unsubscribe {
+    return this.slot(id, true).log.watch(fn)
+  }
+
   on<T extends PoolEventType>(type: T | "*", listener: PoolListener<T>): Unsubscribe {
     const set = this.listeners.get(type) ?? new Set()
     set.add(listener as (e: PoolEvent) => void)
@@ -105,7 +111,6 @@ export class Pool implements AgentPool {
       if (can.code === "role_degraded") throw new RoleDegradedError(can.reason, { hint: "see the role's crashes in `cca agents logs ID` of its agents; it is tried again after agents.circuit_cooldown_s" })
       throw new NotFoundError(can.reason, { hint: `write ${join(this.o.rolesDir ?? "~/.config/cca/roles", `${req.role}.md`)} for a custom role` })
     }
-    if (this.o.sandbox === "docker") throw new PrerequisiteError('agents.sandbox = "docker" is not supported by this version, and the pool will not run agents unconfined instead', { hint: 'set agents.sandbox = "none" in cca.toml to run agents on this host with their permission allowlist' })
     const driver = req.driver ?? this.o.driver
     if (driver === "pty" && !this.o.hookUrl) throw new UsageError("the pty driver needs the daemon's hook route, which this pool has not got", { hint: "spawn pty agents through the daemon, or use the stream driver" })
 
@@ -255,7 +260,7 @@ export class Pool implements AgentPool {
   // ---- supervision ----
 
   private async launch(slot: Slot): Promise<void> {
-    const agent = await createAgent(agentOptions(this.o, slot, (m) => this.log.warn(m)))
+    const agent = await createAgent(await startOptions(this.o, slot, this.log, this.sandboxes))
     slot.off?.()
     slot.agent = agent
     slot.agentTurn = slot.agentWaiting = false

@@ -38,6 +38,8 @@ export class Slot {
   /** State writes of this agent, in order. */
   writes: Promise<void> = Promise.resolve()
   rolePrompt = ""
+  /** The container of the current process (agents.sandbox = "docker"). */
+  container: string | undefined
   readonly log: AgentLog
 
   constructor(
@@ -79,6 +81,7 @@ export class Slot {
       readyAt: iso(this.readyAt),
       restartAt: iso(this.restartAt),
       lastOutput: output.length > 500 ? output.slice(-500) : output,
+      ...(this.container ? { container: this.container } : {}),
     }
   }
 }

@@ -36,6 +36,8 @@ export type PoolAgent = {
   restartAt: string | null
   /** The tail of what the agent said or printed last (kept after a crash). */
   lastOutput: string
+  /** The agent's container (agents.sandbox = "docker"); absent for an agent on this host. */
+  container?: string
 }
 
 export type RoleHealth = {
@@ -140,6 +142,8 @@ export interface AgentPool {
   /** Stops the agent (its running turn is interrupted; run() rejects with AgentStoppedError). */
   stop(id: string): Promise<PoolAgent>
   logs(id: string, opts?: { after?: number; limit?: number }): { items: LogEntry[]; next: number }
+  /** Each log entry of the agent as it is added (NotFoundError for an unknown agent). */
+  watchLogs(id: string, fn: (e: LogEntry) => void): Unsubscribe
   /** pty agents only (ConflictError otherwise). */
   attach(id: string, viewer: AttachViewer): PoolAttachment
   /** A Claude Code hook input for a pty agent (the daemon's hook route). */

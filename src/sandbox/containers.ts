@@ -7,6 +7,9 @@ import { LABEL } from "./plan"
 // Managed containers: the ones carrying `scc.managed=true`. list, stop and
 // prune never look at, let alone touch, any other container on the engine.
 
+/** Set on a daemon agent's container (src/pool/sandbox.ts): the agent's id. `start` never reuses such a container. */
+export const AGENT_ID_LABEL = "cca.agent"
+
 export type ManagedContainer = {
   id: string
   name: string
@@ -18,6 +21,8 @@ export type ManagedContainer = {
   branch: string | null
   team: string | null
   session: string | null
+  /** The daemon agent running in it, for an agent's container. */
+  agent: string | null
   created: string
   labels: Record<string, string>
 }
@@ -36,6 +41,7 @@ function fromSummary(c: Summary): ManagedContainer {
     branch: labels[LABEL.branch] || null,
     team: labels[LABEL.team] || null,
     session: labels[LABEL.session] || null,
+    agent: labels[AGENT_ID_LABEL] || null,
     created: new Date(c.Created * 1000).toISOString(),
     labels,
   }

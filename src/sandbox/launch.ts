@@ -36,7 +36,7 @@ export type LaunchOptions = {
 }
 
 /** The container's keep-alive process: PID 1 exits on SIGTERM at once, so `stop` takes no grace period. */
-const KEEPALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"]
+export const KEEPALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"]
 
 export function writeSessionFiles(plan: LaunchPlan): void {
   mkdirSync(dirname(plan.sessionDir), { recursive: true, mode: 0o700 })
@@ -122,7 +122,8 @@ function containerOptions(plan: LaunchPlan, env: string[]): Docker.ContainerCrea
 export async function ensureContainer(docker: Docker, plan: LaunchPlan, opts: LaunchOptions): Promise<LaunchResult> {
   const notify = opts.notify ?? (() => {})
   let replaced = false
-  const existing: ManagedContainer | undefined = (await listManaged(docker, { workspace: plan.workspace, branch: plan.branch }))[0]
+  // A daemon agent's container of the same workspace is the agent's, never a session to attach to.
+  const existing: ManagedContainer | undefined = (await listManaged(docker, { workspace: plan.workspace, branch: plan.branch })).find((c) => c.agent === null)
   if (existing) {
     const stale = existing.labels[LABEL.plan] !== plan.labels[LABEL.plan]
     const running = existing.state === "running" || existing.state === "paused"

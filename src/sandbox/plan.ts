@@ -62,6 +62,8 @@ export type PlanInput = {
   imageFlag?: string
   sessionsRoot: string
   session?: string
+  /** The container's name; default: containerName(workspace, branch). A daemon agent's container is named after the agent. */
+  container?: string
 }
 
 /** `scc-<dir>-<branch>-<hash>`: stable per workspace and branch, valid as a container name. */
@@ -100,7 +102,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, workspace } = input
   const image = config.effective.image ?? DEFAULT_IMAGE
   const imageSource = input.imageFlag ? "cli (--image)" : config.effective.image ? "config (sandbox.image)" : "default"
-  const container = containerName(workspace.path, workspace.branch)
+  const container = input.container ?? containerName(workspace.path, workspace.branch)
   const session = input.session ?? crypto.randomUUID()
   const sessionDir = join(input.sessionsRoot, container)
   const refs = credentialRefs(config.effective.mcp_servers)

@@ -56,7 +56,7 @@ describe("list", () => {
   test("text output is a table", async () => {
     const r = await cli(["list"], { env })
     expect(r.code).toBe(0)
-    expect(r.stdout.split("\n")[0]).toMatch(/^NAME\s+STATE\s+BRANCH\s+TEAM\s+IMAGE\s+WORKSPACE$/)
+    expect(r.stdout.split("\n")[0]).toMatch(/^NAME\s+STATE\s+BRANCH\s+TEAM\s+AGENT\s+IMAGE\s+WORKSPACE$/)
     expect(r.stdout).not.toContain("bystander")
   })
 

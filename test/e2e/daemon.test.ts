@@ -52,9 +52,11 @@ test("the ready line names the bound addresses; a second daemon on the same data
   expect(second.stderr).toContain("Try:")
 })
 
-test("every route in the OpenAPI document but health answers 401 without a valid key", async () => {
-  const doc = (await (await api(d.ready, key)("GET", "/api/v1/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> }
-  const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, "x")] as const))
+test("every route in the OpenAPI document but the public ones (health, the dashboard's files and sign-in) answers 401 without a valid key", async () => {
+  const doc = (await (await api(d.ready, key)("GET", "/api/v1/openapi.json")).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> }
+  const all = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => ({ method: m.toUpperCase(), path, open: op.security?.length === 0 })))
+  expect(all.filter((r) => r.open).map((r) => `${r.method} ${r.path}`).sort()).toEqual(["GET /api/v1/health", "GET /ui", "GET /ui/*", "POST /api/v1/session"])
+  const routes = all.filter((r) => !r.open || r.path === "/api/v1/health").map((r) => [r.method, r.path.replace(/\{[^}]+\}/g, "x")] as const)
   expect(routes.length).toBeGreaterThan(25)
   for (const [method, path] of routes) {
     for (const k of [null, "cca_0000000000_not-a-real-key"]) {

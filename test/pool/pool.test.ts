@@ -1,4 +1,5 @@
 import { afterEach, expect, test, setDefaultTimeout } from "bun:test"
+import { join } from "node:path"
 import { readlinkSync } from "node:fs"
 import { AgentBusyError, AgentStartError } from "../../src/agent/errors"
 import { CancelledError } from "../../src/errors"
@@ -90,11 +91,14 @@ test("max_agents refuses the next spawn with pool_full (409) and a hint, countin
   await pool.stop(a!.id)
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
 
-  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  // agents.sandbox = "docker" whose org config cannot be read: refused, never run unconfined.
   setup.options.sandbox = "docker"
+  setup.options.sandboxOrg = join(setup.tmp.path, "no-such-org.json")
+  const before = pool.list().length
   const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
-  expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
-  expect((sandboxed as Error).message).toContain('agents.sandbox = "docker"')
+  expect((sandboxed as { code: string }).code).toBe("config")
+  expect((sandboxed as Error).message).toContain("no-such-org.json")
+  expect(pool.list()).toHaveLength(before)
   expect(pool.canSpawn("nobody")).toMatchObject({ ok: false, code: "unknown_role" })
 })
 
@@ -132,11 +136,14 @@ test("a spawn that fails says why, with the agent's last output, and frees its p
   expect(pool.canSpawn("backend")).toMatchObject({ ok: false, code: "role_degraded" })
   expect(pool.canSpawn("qa")).toEqual({ ok: true })
 
-  // agents.sandbox = "docker" is not supported: refused, never run unconfined.
+  // agents.sandbox = "docker" whose org config cannot be read: refused, never run unconfined.
   setup.options.sandbox = "docker"
+  setup.options.sandboxOrg = join(setup.tmp.path, "no-such-org.json")
+  const before = pool.list().length
   const sandboxed = await pool.spawn({ role: "qa" }).then(() => undefined, (x: unknown) => x)
-  expect((sandboxed as { code: string }).code).toBe("missing_prerequisite")
-  expect((sandboxed as Error).message).toContain('agents.sandbox = "docker"')
+  expect((sandboxed as { code: string }).code).toBe("config")
+  expect((sandboxed as Error).message).toContain("no-such-org.json")
+  expect(pool.list()).toHaveLength(before)
 })
 
 test("the spawned command line carries the allowlist flags, never --dangerously-skip-permissions", async () => {

@@ -68,5 +68,6 @@ test("pool options map cca.toml: permissions per role, timeouts, circuit; danger
   expect(permissionsFromConfig(config.agents.permissions)).toEqual({ mode: "allowlist", allowed_tools: ["Read"], disallowed_tools: [], allow_network: false, roles: { qa: { mode: "dangerous" } } })
   expect(poolWarnings(config)).toEqual([expect.stringContaining("role qa")])
   expect(poolWarnings(v.parse(CcaConfig, {}))).toEqual([])
-  expect(poolWarnings(v.parse(CcaConfig, { agents: { sandbox: "docker" } }))).toEqual([expect.stringContaining("refuses to spawn")])
+  expect(poolWarnings(v.parse(CcaConfig, { agents: { sandbox: "docker" } }))).toEqual([])
+  expect(poolOptions(v.parse(CcaConfig, { agents: { sandbox: "docker", sandbox_roles: { qa: "none" }, team: "platform" } }))).toMatchObject({ sandbox: "docker", sandboxRoles: { qa: "none" }, sandboxTeam: "platform", sandboxOrg: undefined })
 })

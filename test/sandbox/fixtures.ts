@@ -43,3 +43,13 @@ export async function execIn(docker: Docker, id: string, cmd: string[]): Promise
   const info = await exec.inspect()
   return { code: info.ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() }
 }
+
+/** The shared libraries (and the loader) a binary needs, as `ldd` names them: path -> bytes, for an image built from host files. */
+export async function glibcFiles(binary: string): Promise<Record<string, [Uint8Array, number]>> {
+  const { realpathSync } = await import("node:fs")
+  const r = Bun.spawnSync(["ldd", binary], { stdout: "pipe", stderr: "pipe" })
+  if (r.exitCode !== 0) throw new Error(`ldd ${binary} failed: ${r.stderr}`)
+  const files: Record<string, [Uint8Array, number]> = {}
+  for (const m of r.stdout.toString().matchAll(/(\/\S+)\s+\(0x/g)) files[m[1]!.slice(1)] = [await Bun.file(realpathSync(m[1]!)).bytes(), 0o755]
+  return files
+}

@@ -36,8 +36,8 @@ export type Podman = {
   /** Run the podman CLI against the same storage as the service (for floors and cross-checks). */
   cliArgs(args: string[]): string[]
   cliEnv: Record<string, string>
-  /** Import a root filesystem image made of busybox plus `files` (path -> [content, mode]). */
-  importImage(name: string, files?: Record<string, [string, number]>): Promise<void>
+  /** Import a root filesystem image made of busybox plus `files` (path -> [content, mode]; content may be bytes, e.g. a host library). */
+  importImage(name: string, files?: Record<string, [string | Uint8Array, number]>): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -127,7 +127,7 @@ export async function startPodman(): Promise<Podman> {
       const r = Bun.spawnSync(["tar", "-C", root, "-cf", tar, "."], { stderr: "pipe" })
       if (r.exitCode !== 0) throw new Error(`tar failed: ${r.stderr}`)
       const [repo, tag] = name.split(/:(?=[^:/]+$)/)
-      const stream = await docker.importImage(tar, { repo, tag: tag ?? "latest" })
+      const stream = await docker.importImage(tar, { repo: `${repo}:${tag ?? "latest"}` })
       await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())))
       await docker.getImage(name).inspect() // fails loudly if the import did not land
       rmSync(root, { recursive: true, force: true })

@@ -3,12 +3,13 @@ import * as v from "valibot"
 import { isBridge } from "../../acp/bridge"
 import type { AgentInfo } from "../../acp/registry"
 import { ConflictError, NotFoundError } from "../../errors"
-import type { PoolAgent } from "../../pool/types"
+import type { LogEntry, PoolAgent } from "../../pool/types"
 import type { AgentState } from "../../state/types"
 import type { DaemonContext } from "../context"
 import { doc } from "../context"
 import { errorResponse } from "../http-errors"
 import { API_PREFIX } from "../prefix"
+import { eventStream } from "../event-stream"
 import { upgrade, wantsUpgrade } from "../upgrade"
 
 // Agents: the local pool's (spawned here, Claude Code processes of this
@@ -145,6 +146,32 @@ export function agentRoutes(ctx: DaemonContext) {
         return pool.logs(params.id, { after: query.after, limit: query.limit })
       },
       { params: Params, query: LogsQuery, detail: doc({ summary: "The agent's recent log (lifecycle, prompts, text, tools, turn ends), oldest first; ?after=SEQ pages on", tags: ["agents"], responses: { 200: "Entries", 404: "No such agent" } }) },
+    )
+    .get(
+      "/agents/:id/logs/events",
+      ({ params, query, request }) => {
+        localOnly(params.id, "logs")
+        const header = request.headers.get("last-event-id")
+        const after = header && /^\d+$/.test(header) ? Number(header) : query.after
+        return eventStream(request.signal, (send, end) => {
+          // Read and watch in one turn of the event loop: no entry falls between them.
+          let last = after ?? 0
+          const emit = (e: LogEntry) => e.seq > last && (send("log", e, e.seq), (last = e.seq))
+          for (const e of pool.logs(params.id, after === undefined ? { limit: 200 } : { after, limit: 1000 }).items) emit(e)
+          const off = pool.watchLogs(params.id, emit)
+          const offStop = pool.on("stopped", (e) => {
+            if (e.agentId !== params.id) return
+            send("stopped", { agentId: e.agentId })
+            end()
+          })
+          return () => (off(), offStop())
+        })
+      },
+      {
+        params: Params,
+        query: LogsQuery,
+        detail: doc({ summary: "The agent's log as server-sent events (`log`, id = seq): the last 200 entries (or those after Last-Event-ID / ?after=), then live; `stopped` ends it", tags: ["agents"], sse: true, responses: { 200: "text/event-stream", 404: "No such agent" } }),
+      },
     )
     .post(
       "/agents/:id/send",

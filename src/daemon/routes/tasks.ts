@@ -33,6 +33,8 @@ const ListQuery = v.strictObject({
   status: v.optional(v.union([v.picklist(TASK_STATUSES), v.array(v.picklist(TASK_STATUSES))], `must be one or more of ${TASK_STATUSES.join(", ")}, comma-separated`)),
   role: v.optional(v.string()),
   parentId: v.optional(Id),
+  /** Every task of one delegation tree (the root's id): the dashboard's task tree. */
+  rootId: v.optional(Id),
   agentId: v.optional(v.string()),
   limit: v.optional(Int(1, 500)),
   offset: v.optional(Int(0, 1_000_000)),
