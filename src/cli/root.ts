@@ -52,6 +52,7 @@ const root = defineCommand({
     status: lazy(() => import("./status")),
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
+    rl: lazy(() => import("./rl")),
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),

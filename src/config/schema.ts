@@ -190,12 +190,34 @@ export const EmbeddingsSection = v.strictObject({
 export type EmbeddingsSection = v.InferOutput<typeof EmbeddingsSection>
 
 export const LearningSection = v.strictObject({
+  /** false: tasks are routed by the heuristic alone (decisions are still recorded with their rewards). */
   enabled: v.optional(v.boolean(), true),
-  algorithm: v.optional(v.picklist(["heuristic", "q_learning", "dqn", "ppo"], "must be heuristic, q_learning, dqn or ppo"), "q_learning"),
-  learning_rate: v.optional(ratio, 0.1),
+  /** The routing policy at start (`cca rl algorithm` changes it at run time; that choice then persists). */
+  algorithm: v.optional(v.picklist(["heuristic", "linucb", "q_learning", "dqn", "ppo"], "must be heuristic, linucb, q_learning, dqn or ppo"), "linucb"),
+  /** Step size of tabular Q-learning. */
+  learning_rate: v.optional(v.pipe(v.number(), v.minValue(0.0001, "must be at least 0.0001"), v.maxValue(1, "must be at most 1")), 0.1),
+  /** Adam step size of the DQN and PPO networks. */
+  network_learning_rate: v.optional(v.pipe(v.number(), v.minValue(0.00001, "must be at least 0.00001"), v.maxValue(0.1, "must be at most 0.1")), 0.003),
+  /** γ: weight of the next state's value (only requeued attempts have one). */
   discount: v.optional(ratio, 0.95),
-  epsilon: v.optional(ratio, 0.1),
-  batch_size: v.optional(count, 32),
+  /** Share of decisions explored uniformly among the eligible roles (at most 0.5). */
+  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.05),
+  /** LinUCB's α: weight of the confidence width in a role's score. */
+  exploration: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(5, "must be at most 5")), 0.2),
+  /** LinUCB: weight kept by old evidence per new observation of a role (lower adapts to drift faster). */
+  forgetting: v.optional(v.pipe(v.number(), v.minValue(0.8, "must be at least 0.8"), v.maxValue(1, "must be at most 1")), 0.99),
+  /** Samples per network training step. */
+  batch_size: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1024, "must be at most 1024")), 32),
+  /** Rewards a learned policy must have seen before it routes instead of the heuristic. */
+  warmup: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be at least 0")), 10),
+  /** A learned choice overrides the heuristic's only when it scores this much better (closer: unsure, the heuristic decides). */
+  margin: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(2, "must be at most 2")), 0.05),
+  /** Retrain the active algorithm, save every model and refresh the off-policy estimates after this many rewards (0: only on `cca rl train`). */
+  train_every: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be at least 0")), 50),
+  /** Newest recorded decisions a training run or an evaluation reads. */
+  history: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(10, "must be at least 10"), v.maxValue(100_000, "must be at most 100000")), 5000),
+  /** Seed of the router's exploration draws and the networks' initial weights. */
+  seed: v.optional(v.pipe(v.number(), v.integer("must be a whole number")), 1),
   /** Routing reward: a completed attempt using at most this many input + output + cache-creation tokens earns +0.2. */
   token_budget: v.optional(count, 50_000),
   /** Routing reward: a completed attempt faster than its role's median (this, until a role has 5 completions) earns +0.1. */

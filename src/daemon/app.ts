@@ -11,6 +11,7 @@ import { API_PREFIX } from "./prefix"
 import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
+import { rlRoutes } from "./routes/rl"
 import { systemRoutes } from "./routes/system"
 import { uiRoutes } from "./routes/ui"
 import { isPublicUiPath, sessionToken, type Admission, type Sessions } from "./sessions"
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(taskRoutes(ctx))
     .use(agentRoutes(ctx))
     .use(coordinationRoutes(ctx))
+    .use(rlRoutes(ctx))
     .use(notAvailableRoutes())
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 

@@ -9,6 +9,7 @@ import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
 import { Orchestrator } from "../orchestrator/orchestrator"
+import { RlService } from "../rl/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
@@ -170,7 +171,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }),
     )
     cleanup.push(() => pool.close())
+    const embedder = createEmbedder(config.embeddings)
+    cleanup.push(() => embedder.close?.())
+    // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
+    const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
+    cleanup.push(() => rl.close())
     const orchestrator = new Orchestrator({
+      router: rl.router,
       store,
       state,
       acp,
@@ -206,9 +213,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cluster.start()
     cleanup.push(() => cluster.stop())
 
-    const embedder = createEmbedder(config.embeddings)
-    cleanup.push(() => embedder.close?.())
     const ctx: DaemonContext = {
+      rl,
       version: VERSION,
       embedder,
       daemonId,

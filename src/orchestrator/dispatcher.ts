@@ -98,7 +98,19 @@ export class Dispatcher {
     const tasks = known ?? (await this.claimable(room, [...idleRoles], live, limit))
     const whole = known !== null || tasks.length < limit
     const owed = new Map(this.spawning)
-    const base = this.o.records.poolView(workers, new Set([...busy, ...this.reserved]), room, tasks.length)
+    const spawnable = new Map<string, boolean>()
+    const canSpawnRole = (role: string) => {
+      let ok = spawnable.get(role)
+      if (ok === undefined) spawnable.set(role, (ok = this.canSpawn(role)))
+      return ok
+    }
+    const awaitStarting = (role: string) => {
+      const n = owed.get(role) ?? 0
+      if (n > 0) owed.set(role, n - 1)
+      return n > 0
+    }
+    const chooser = this.o.router.choosesRoles === true
+    const base = this.o.records.poolView(workers, new Set([...busy, ...this.reserved]), room, tasks.length, chooser ? canSpawnRole : undefined)
     const left: Task[] = []
     let assigned = 0
     for (const task of tasks) {
@@ -107,16 +119,18 @@ export class Dispatcher {
       const spawnRole = task.role ?? this.opts.defaultRole
       const canSpawn = this.canSpawn(spawnRole)
       const starting = (this.spawning.get(task.role ?? "") ?? 0) > 0
-      const binding = task.role !== null && (!SOFT_REASONS.has(routingOf(task).reason) || live.has(task.role) || canSpawn || starting)
+      const reason = routingOf(task).reason
+      const soft = task.role === null || SOFT_REASONS.has(reason)
+      const binding = task.role !== null && (!SOFT_REASONS.has(reason) || live.has(task.role) || canSpawn || starting)
       const candidates = binding ? idle.filter((w) => w.role === task.role) : idle
-      const covered = owed.get(spawnRole) ?? 0
-      if (candidates.length === 0 && covered > 0) {
-        owed.set(spawnRole, covered - 1) // an agent of the role is starting; this task waits for it
-        left.push(task)
+      // A router that chooses roles decides for soft tasks itself (and promises itself starting agents through awaitStarting).
+      if (!(chooser && soft) && candidates.length === 0 && awaitStarting(spawnRole)) {
+        left.push(task) // an agent of the role is starting; this task waits for it
         continue
       }
       const state = this.o.records.state(task, { ...base, canSpawn })
-      const route = this.o.router.route({ task, candidates, canSpawn, spawnRole, tried: this.o.tried.get(task.id) ?? new Set(), state })
+      const ctx = { task, candidates, canSpawn, spawnRole, tried: this.o.tried.get(task.id) ?? new Set<string>(), state, soft, idle, spawnable: canSpawnRole, awaitStarting }
+      const route = this.o.router.route(ctx)
       if (route.kind === "assign") {
         if (await this.assign(task, route, state)) assigned++ // (a failed claim: the task is not pending any more)
         continue
@@ -176,7 +190,7 @@ export class Dispatcher {
       this.reserved.delete(agent.id) // another daemon took it, or it was cancelled meanwhile
       return false
     }
-    const decision = this.o.records.decision(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id) })
+    const decision = this.o.records.decision(claimed.task, state, agent, this.o.router.name, { logProb: route.logProb, value: route.value, spawned: this.fresh.delete(agent.id), info: route.info })
     const entry = this.o.track(claimed.task, agent.id, executor, decision)
     void this.offer(claimed.task, entry, agent) // with no prompt stages, a local agent gets its prompt before anything else is awaited
     await this.o.publish(claimed.event, claimed.task)

@@ -117,6 +117,7 @@ export class Orchestrator implements TaskSink {
   }
 
   async start(): Promise<void> {
+    await this.records.loadHistory()
     await this.bus.start()
     // Tasks created or requeued elsewhere (other daemons, on Redis) may be waiting for an agent here.
     this.bus.on("*", (e) => {
@@ -145,13 +146,16 @@ export class Orchestrator implements TaskSink {
 
   async createTask(input: CreateTask): Promise<Task> {
     const parent = input.parentId ? await parentFor(this.store.sql, input.parentId, this.maxDepth) : undefined
-    const decision = this.router.classify({ description: input.description, prompt: input.prompt, role: input.role, coordinate: input.coordinate, depth: parent ? parent.depth + 1 : 0 })
+    const classifyInput = { description: input.description, prompt: input.prompt, role: input.role, coordinate: input.coordinate, depth: parent ? parent.depth + 1 : 0 }
+    const decision = this.router.classify(classifyInput)
+    // Routing facts that cost an await (the learned router's text vector) are made once, here, and kept with the task.
+    const prepared = decision.reason === "explicit" || decision.reason === "coordinate" ? undefined : await this.router.prepare?.(classifyInput)
     const t = await this.store.tasks.create({
       ...input,
       role: decision.role,
       coordinate: decision.coordinate,
       maxAttempts: input.maxAttempts ?? this.opts.maxAttempts,
-      metadata: { ...input.metadata, routing: { role: decision.role, reason: decision.reason, scores: decision.scores } },
+      metadata: { ...input.metadata, routing: { role: decision.role, reason: decision.reason, scores: decision.scores, ...prepared } },
     })
     if (parent) this.parents.add(parent.id)
     this.dispatcher.noteWork(t.task)
@@ -409,7 +413,7 @@ export class Orchestrator implements TaskSink {
     const d = entry.decision
     if (!d) return
     const next = this.records.state(entry.task, this.records.poolView(this.workers(), this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
-    this.records.settle(d, r, next, (reward) => this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward, done: r.end !== "requeued" }))
+    this.records.settle(d, r, next, (reward, outcome) => this.router.observe?.({ taskId: d.taskId, agentId: entry.agentId, role: d.action, reward, done: r.end !== "requeued", decision: d, next, outcome }))
   }
 
   /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */

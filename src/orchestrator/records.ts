@@ -3,7 +3,9 @@ import type { Task, Usage } from "../store/task-types"
 import { roleScores, type RoleScores } from "./classify"
 import type { Worker } from "./executor"
 import { experienceRepo, type Decision, type ExperienceRepo } from "./experiences"
-import { actionIndex, encodeState, type EncodedState, type PoolView, type TaskView } from "./features"
+import { ACTION_ROLES, actionIndex, encodeState, type EncodedState, type PoolView, type TaskView } from "./features"
+import { RoleStats } from "./role-stats"
+import { complexity, LEXICAL_SPACE, lexicalVector, taskText } from "./task-text"
 import { BASELINE_WINDOW, baselineOf, budgetTokens, reward, type AttemptEnd, type Baseline } from "./reward"
 import type { Queryable } from "../store/sql"
 
@@ -29,15 +31,17 @@ export type AttemptResult = { end: AttemptEnd; code?: string; usage?: Partial<Us
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
-/** The routing facts persisted with a task at creation (metadata.routing). */
-export type RoutingMeta = { role: string | null; reason: string; scores: RoleScores }
+/** The routing facts persisted with a task at creation (metadata.routing); `text` when the router prepared one. */
+export type RoutingMeta = { role: string | null; reason: string; scores: RoleScores; text?: { space: string; v: number[] } }
 
 export function routingOf(task: Task): RoutingMeta {
   const r = task.metadata.routing as Partial<RoutingMeta> | undefined
+  const text = r?.text && typeof r.text.space === "string" && Array.isArray(r.text.v) ? r.text : undefined
   return {
     role: r?.role ?? task.role,
     reason: r?.reason ?? (task.role ? "explicit" : "none"),
-    scores: r?.scores ?? roleScores(task.prompt ? `${task.description}\n${task.prompt}` : task.description),
+    scores: r?.scores ?? roleScores(taskText(task)),
+    ...(text ? { text } : {}),
   }
 }
 
@@ -50,25 +54,33 @@ export class RoutingRecords {
    */
   private readonly durations = new Map<string, Promise<number[]>>()
   private readonly pending = new Set<Promise<unknown>>()
+  /** Each role's recent record (a routing feature), fed by every settled decision. */
+  readonly roles = new RoleStats()
 
   constructor(private readonly o: RecordsOptions) {
     this.repo = experienceRepo(o.db)
   }
 
   taskView(task: Task, attempt = task.attempts): TaskView {
+    const routing = routingOf(task)
+    const text = taskText(task)
     return {
       role: task.role,
-      scores: routingOf(task).scores,
+      scores: routing.scores,
       coordinate: task.coordinate,
       promptChars: (task.prompt ?? task.description).length,
       depth: task.depth,
       priority: task.priority,
       attempt,
       maxAttempts: task.maxAttempts,
+      // The prepared vector (a semantic embedder's) when there is one, else hashed words: microseconds.
+      text: routing.text?.v ?? lexicalVector(text),
+      textSpace: routing.text?.space ?? LEXICAL_SPACE,
+      complexity: complexity(text),
     }
   }
 
-  poolView(workers: readonly Worker[], busy: ReadonlySet<string>, canSpawn: boolean, pending: number): PoolView {
+  poolView(workers: readonly Worker[], busy: ReadonlySet<string>, canSpawn: boolean, pending: number, spawnable?: (role: string) => boolean): PoolView {
     const idle: Record<string, number> = {}
     const taken: Record<string, number> = {}
     let agents = 0
@@ -78,7 +90,8 @@ export class RoutingRecords {
       const bucket = w.idle && !busy.has(w.id) ? idle : taken
       bucket[w.role] = (bucket[w.role] ?? 0) + 1
     }
-    return { idle, busy: taken, agents, maxAgents: this.o.maxAgents, canSpawn, pending, maxDepth: this.o.maxDepth }
+    const can = spawnable ? Object.fromEntries(ACTION_ROLES.map((r) => [r, spawnable(r)])) : undefined
+    return { idle, busy: taken, agents, maxAgents: this.o.maxAgents, canSpawn, pending, maxDepth: this.o.maxDepth, spawnable: can, roles: this.roles.view() }
   }
 
   state(task: Task, pool: PoolView, attempt = task.attempts): EncodedState {
@@ -86,7 +99,7 @@ export class RoutingRecords {
   }
 
   /** A decision as it will be recorded (nothing is written until its attempt ends). */
-  decision(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number; spawned?: boolean } = {}): Decision {
+  decision(task: Task, state: EncodedState, agent: Worker, algorithm: string, extra: { logProb?: number; value?: number; spawned?: boolean; info?: Record<string, unknown> } = {}): Decision {
     return {
       taskId: task.id,
       algorithm,
@@ -95,7 +108,7 @@ export class RoutingRecords {
       actionIndex: actionIndex(agent.role),
       logProb: extra.logProb,
       value: extra.value,
-      metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason, spawned: extra.spawned ?? false },
+      metadata: { agentId: agent.id, executor: agent.executor, attempt: task.attempts, routing: routingOf(task).reason, spawned: extra.spawned ?? false, ...extra.info },
     }
   }
 
@@ -117,10 +130,26 @@ export class RoutingRecords {
   }
 
   /** Record a decision with its reward, in the background; `observe` hears the reward once it is written. */
-  settle(d: Decision, r: AttemptResult, next: EncodedState | null, observe?: (reward: number) => void): void {
-    const write = this.write(d, r, next).then((reward) => reward !== undefined && observe?.(reward))
+  settle(d: Decision, r: AttemptResult, next: EncodedState | null, observe?: (reward: number, outcome: { completed: boolean; durationMs: number | null; tokens: number }) => void): void {
+    const outcome = { completed: r.end === "completed", durationMs: r.durationMs ?? null, tokens: budgetTokens({ ...ZERO, ...r.usage }) }
+    if (r.end !== "cancelled") this.roles.add(d.action, outcome)
+    const write = this.write(d, r, next).then((reward) => reward !== undefined && observe?.(reward, outcome))
     this.pending.add(write)
     void write.finally(() => this.pending.delete(write))
+  }
+
+  /** Fill the roles' records from the newest recorded decisions (at start: the features then carry on where the last run stopped). */
+  async loadHistory(limit = 500): Promise<void> {
+    try {
+      const rows = await this.o.db.query<{ action: string; status: string; ms: number | null; tokens: number | null }>(
+        `SELECT action, outcome->>'status' AS status, (outcome->>'durationMs')::float8 AS ms, (outcome->>'budgetTokens')::float8 AS tokens
+         FROM rl_experiences WHERE reward IS NOT NULL AND outcome->>'status' <> 'cancelled' ORDER BY id DESC LIMIT $1`,
+        [limit],
+      )
+      for (const r of rows.reverse()) this.roles.add(r.action, { completed: r.status === "completed", durationMs: r.ms === null ? null : Number(r.ms), tokens: Number(r.tokens ?? 0) })
+    } catch (e) {
+      this.o.log.warn(`routing history not read: ${(e as Error).message}`)
+    }
   }
 
   /** Resolves once every record being written is in the table (before the store closes; in tests). */

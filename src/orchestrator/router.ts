@@ -1,6 +1,7 @@
 import type { Task } from "../store/task-types"
 import { classify, type ClassifyInput, type RoleDecision } from "./classify"
 import type { Worker } from "./executor"
+import type { Decision } from "./experiences"
 import type { EncodedState } from "./features"
 
 // Which role a task is for, and which agent runs it. The dispatcher asks the
@@ -22,14 +23,32 @@ export type RoutingContext = {
   /** Agents that already had this task and lost it (crashed, refused, disconnected). */
   tried: ReadonlySet<string>
   state: EncodedState
+  /** The task's role is a preference (found from its words, or none): a router that chooses roles may pick another. */
+  soft: boolean
+  /** Every idle agent (`candidates` is its subset of the task's role when that role binds). */
+  idle: readonly Worker[]
+  /** Whether a new agent of `role` may be started now. */
+  spawnable(role: string): boolean
+  /** Promise the task one agent of `role` that is being started and not promised yet (true: wait for it). */
+  awaitStarting(role: string): boolean
 }
 
 export type Route =
-  | { kind: "assign"; agent: Worker; logProb?: number; value?: number }
+  | { kind: "assign"; agent: Worker; logProb?: number; value?: number; info?: Record<string, unknown> }
   | { kind: "spawn"; role: string }
   | { kind: "wait" }
 
-export type Observation = { taskId: string; agentId: string; role: string; reward: number; done: boolean }
+export type Observation = {
+  taskId: string
+  agentId: string
+  role: string
+  reward: number
+  done: boolean
+  /** The decision as recorded (state, action, metadata) and the state when the attempt ended. */
+  decision?: Decision
+  next?: EncodedState | null
+  outcome?: { completed: boolean; durationMs: number | null; tokens: number }
+}
 
 export interface Router {
   readonly name: string
@@ -38,6 +57,10 @@ export interface Router {
   route(ctx: RoutingContext): Route
   /** A decision's reward is known; routers that learn online take it here. */
   observe?(o: Observation): void
+  /** Routing facts computed once when the task is created, kept in metadata.routing (e.g. the text vector). */
+  prepare?(input: ClassifyInput): Promise<Record<string, unknown> | undefined>
+  /** The router may route soft tasks to another role than theirs (the dispatcher then offers it every idle agent). */
+  readonly choosesRoles?: boolean
 }
 
 /**
@@ -52,6 +75,11 @@ export class HeuristicRouter implements Router {
   private lastAssigned = new Map<string, number>()
   private tick = 0
 
+  /** Count `agent` as just given a task (a router that wraps this one calls it for its own assignments). */
+  assigned(agent: Worker): void {
+    this.lastAssigned.set(agent.id, ++this.tick)
+  }
+
   classify(input: ClassifyInput): RoleDecision {
     return classify(input)
   }
@@ -61,13 +89,14 @@ export class HeuristicRouter implements Router {
     const pool = fresh.length > 0 ? fresh : ctx.canSpawn ? [] : ctx.candidates
     const agent = this.longestWaiting(pool)
     if (agent) {
-      this.lastAssigned.set(agent.id, ++this.tick)
+      this.assigned(agent)
       return { kind: "assign", agent }
     }
     return ctx.canSpawn ? { kind: "spawn", role: ctx.spawnRole } : { kind: "wait" }
   }
 
-  private longestWaiting(candidates: readonly Worker[]): Worker | undefined {
+  /** The agent `route` would assign from `pool` (idle longest), without counting it as assigned. */
+  longestWaiting(candidates: readonly Worker[]): Worker | undefined {
     let best: Worker | undefined
     let bestAt = Number.POSITIVE_INFINITY
     for (const a of candidates) {

@@ -1,5 +1,4 @@
 import { expect, test } from "bun:test"
-import { MIGRATIONS } from "../../src/store/migrations"
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { MIGRATIONS } from "../../src/store/migrations"

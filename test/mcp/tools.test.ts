@@ -61,7 +61,7 @@ test("tools/list: the 17 tools, each with a one-line description and a valid JSO
   expect(Object.keys(byName.cca_tokens_compress!.inputSchema.properties!).sort()).toEqual(["content", "strategies", "target_reduction"])
   expect(Object.keys(byName.cca_index_codebase!.inputSchema.properties!).sort()).toEqual(["exclude", "extensions", "path"])
   expect(Object.keys(byName.cca_search_code!.inputSchema.properties!).sort()).toEqual(["language", "limit", "query"])
-  expect((byName.cca_rl_algorithm!.inputSchema.properties!.algorithm as { enum: string[] }).enum).toEqual(["heuristic", "q_learning", "dqn", "ppo"])
+  expect((byName.cca_rl_algorithm!.inputSchema.properties!.algorithm as { enum: string[] }).enum).toEqual(["heuristic", "linucb", "q_learning", "dqn", "ppo"])
   expect(byName.cca_status!.annotations?.readOnlyHint).toBe(true)
   expect(byName.cca_task!.annotations?.readOnlyHint).toBe(false)
   // The validator a client builds from a schema accepts good input and refuses bad.
@@ -141,9 +141,6 @@ test("cca_broadcast reaches the connected agents", async () => {
 test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
   const calls: [string, Record<string, unknown>][] = [
     ["cca_memory", { query: "retry with backoff", limit: 3 }],
-    ["cca_rl_status", {}],
-    ["cca_rl_train", {}],
-    ["cca_rl_algorithm", { algorithm: "dqn" }],
     ["cca_tokens_analyze", { content: "hello world" }],
     ["cca_tokens_compress", { content: "hello world", strategies: ["dedupe"], target_reduction: 0.3 }],
     ["cca_tokens_metrics", {}],
@@ -157,6 +154,19 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
     expect(r.structuredContent, name).toBeUndefined()
     expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
   }
+})
+
+test("the routing tools answer for real: status, a switch of algorithm, training", async () => {
+  const status = await mcp.call("cca_rl_status", {})
+  expect(status.isError).toBeFalsy()
+  expect(text(status)).toMatch(/^routing: linucb, \d+ rewarded decisions; mean reward of the last \d+ learned decisions \S+ vs \d+ heuristic \S+; ε 0\.05; /)
+  expect(status.structuredContent).toMatchObject({ algorithm: "linucb", params: { epsilon: 0.05 } })
+  const switched = await mcp.call("cca_rl_algorithm", { algorithm: "dqn" })
+  expect(text(switched)).toBe("routing algorithm is now dqn (was linucb)")
+  const trained = await mcp.call("cca_rl_train", {})
+  expect(text(trained)).toMatch(/^trained dqn v1 on \d+ recorded decisions/)
+  const back = await mcp.call("cca_rl_algorithm", { algorithm: "linucb" })
+  expect(text(back)).toBe("routing algorithm is now linucb (was dqn)")
 })
 
 test("bad input: a missing or mistyped field is a tool error naming it, and the server keeps serving", async () => {

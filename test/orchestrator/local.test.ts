@@ -55,7 +55,9 @@ test("with no agent, a task's role gets a new agent; the task runs on it and the
 
   await o().records.flush()
   const [row] = await o().records.repo.forTask(id)
-  expect(row).toMatchObject({ algorithm: "heuristic", action: "backend", actionIndex: 2, done: true, reward: 1.3 })
+  expect(row).toMatchObject({ algorithm: "linucb", action: "backend", actionIndex: 2, done: true, reward: 1.3 })
+  // the learned router was untrained: the heuristic decided, with the bounded exploration mixed in
+  expect(row!.metadata).toMatchObject({ decidedBy: "heuristic", reason: "untrained", heuristic: 2, propensity: 0.96 })
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, executor: "local", attempt: 1, routing: "content", spawned: true })
   // the state it was decided in: a backend task (by its words), one idle backend agent, a full pool (max_agents = 1)
   const f = (name: string) => row!.state.features[FEATURE_NAMES.indexOf(name)]

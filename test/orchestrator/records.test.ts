@@ -92,7 +92,7 @@ test("each decision is an rl_experiences row: the state it saw, the role and age
   await done
   expect(await task(id)).toMatchObject({ usage: { inputTokens: 400, outputTokens: 100, cacheCreationTokens: 300, cacheReadTokens: 90_000 }, costUsd: 0.02, durationMs: 900 })
   const [settled] = await experiences(id)
-  expect(settled).toMatchObject({ algorithm: "heuristic", action: "rec-role", actionIndex: 5 })
+  expect(settled).toMatchObject({ algorithm: "linucb", action: "rec-role", actionIndex: 5, metadata: { decidedBy: "heuristic", reason: "binding", propensity: 1 } })
   expect(settled!.metadata).toMatchObject({ agentId: "rec-1", executor: "remote", attempt: 1, routing: "explicit", spawned: false })
   expect(settled!.state.features).toHaveLength(FEATURE_NAMES.length)
   expect(settled!.state.task).toMatchObject({ role: "rec-role", priority: 5, attempt: 0, depth: 0, coordinate: false })

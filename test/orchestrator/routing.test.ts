@@ -99,6 +99,10 @@ const ctx = (o: Partial<RoutingContext>): RoutingContext => ({
   spawnRole: "backend",
   tried: new Set(),
   state: encodeState(taskView(), poolView()),
+  soft: false,
+  idle: o.candidates ?? [],
+  spawnable: () => false,
+  awaitStarting: () => false,
   ...o,
 })
 

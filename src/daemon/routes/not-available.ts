@@ -4,8 +4,7 @@ import { API_PREFIX } from "../prefix"
 import { errorResponse } from "../http-errors"
 
 // Route groups that later capabilities fill: memory (ReasoningBank), code
-// (index and search), tokens (analysis and compression), rl (learned
-// routing). Until their issue lands they answer 501 `not_available` with a
+// (index and search), tokens (analysis and compression). Until their issue lands they answer 501 `not_available` with a
 // hint, never a fake result; the paths are final, so clients and the OpenAPI
 // document already know them.
 
@@ -36,16 +35,6 @@ const GROUPS: Record<string, { hint: string; routes: Planned[] }> = {
       { method: "POST", path: "/compress", summary: "Compress a context" },
       { method: "GET", path: "/metrics", summary: "Token usage metrics" },
       { method: "GET", path: "/recommendations", summary: "Ways to spend fewer tokens" },
-    ],
-  },
-  rl: {
-    hint: "learned routing is not in this build yet; tasks are routed by role",
-    routes: [
-      { method: "GET", path: "/status", summary: "The routing policy's state" },
-      { method: "POST", path: "/train", summary: "Train the policy on recorded experience" },
-      { method: "GET", path: "/algorithm", summary: "The active algorithm" },
-      { method: "POST", path: "/algorithm", summary: "Switch the algorithm" },
-      { method: "GET", path: "/params", summary: "The algorithm's parameters" },
     ],
   },
 }
