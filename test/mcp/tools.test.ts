@@ -158,7 +158,9 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
 test("cca_memory answers for real: patterns by meaning from the daemon's memory", async () => {
   const r = await mcp.call("cca_memory", { query: "retry with backoff", limit: 3 })
   expect(r.isError).toBeFalsy()
-  expect(r.structuredContent).toMatchObject({ patterns: [], search_type: "hybrid" })
+  expect(r.structuredContent).toMatchObject({ search_type: "hybrid" })
+  expect(Array.isArray((r.structuredContent as { patterns: unknown[] }).patterns)).toBe(true)
+  expect(text(r)).toMatch(/^\d+ pattern\(s\) similar to "retry with backoff" \((local|hash):\S+, hybrid\)/)
   expect((r.structuredContent as { model: string }).model).toMatch(/^(local|hash):/)
 })
 
