@@ -29,6 +29,7 @@ import { createEmbedder } from "../../src/embeddings/embedder"
 import { createLogger } from "../../src/log"
 import { textPrep } from "../../src/rl/text"
 import { draw, lexicalText, run, type Episode, type Router, type TextOf, type World } from "./_rl-sim"
+import { retrainFigures } from "./_rl-retrain"
 import { learningCurveSvg } from "./_rl-svg"
 
 const dev = process.argv.includes("--dev")
@@ -164,6 +165,11 @@ speed.push(time("train step: ppo, batch of 32 (4 epochs)", 300, () => ppoBatch.f
 console.log("\nspeed (µs per call; mean after warm-up; noisy on this shared 2-core machine)")
 for (const s of speed) console.log(`  ${s.label.padEnd(46)} ${fmt(s.us / 1000).padStart(9)}`)
 console.log(`goals: predict < 10 µs (dqn ${speed[3]!.us.toFixed(1)} µs, ppo ${speed[4]!.us.toFixed(1)} µs, linucb ${speed[1]!.us.toFixed(1)} µs); train step of 32 < 1 ms (dqn ${(speed[6]!.us / 1000).toFixed(3)} ms)`)
+
+// ---- the retrain inside the daemon: how long other requests wait at worst ----
+const DECISIONS = 5000
+console.log(`\nretrain in the daemon: ${DECISIONS} recorded decisions in PGlite; longest event-loop pause during it, next to the same timer idle`)
+for (const r of await retrainFigures(DECISIONS)) console.log(`  ${r.label.padEnd(46)} ${fmt(r.ms).padStart(9)}  longest pause ${fmt(r.worstPauseMs).padStart(8)}  (idle floor ${fmt(r.floorMs)})`)
 
 const out = join(import.meta.dir, "..", "..", "docs", "figures")
 mkdirSync(out, { recursive: true })

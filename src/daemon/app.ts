@@ -13,6 +13,7 @@ import { API_PREFIX } from "./prefix"
 import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
+import { memoryRoutes } from "./routes/memory"
 import { rlRoutes } from "./routes/rl"
 import { systemRoutes } from "./routes/system"
 import { uiRoutes } from "./routes/ui"
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(agentRoutes(ctx))
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
+    .use(memoryRoutes(ctx))
     .use(notAvailableRoutes())
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 

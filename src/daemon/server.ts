@@ -8,6 +8,8 @@ import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
+import { MemoryEndHook, MemoryStage } from "../memory/loop"
+import { MemoryService } from "../memory/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
@@ -173,6 +175,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => pool.close())
     const embedder = createEmbedder(config.embeddings)
     cleanup.push(() => embedder.close?.())
+    const memory = new MemoryService({ db: store.sql, embedder, vectors: store.vectors, config: config.memory, log })
+    // The ReasoningBank's loop: only when on and the database has vectors (nothing runs for it otherwise).
+    const memoryLoop = config.memory.enabled && store.vectors.available
     // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
     const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
     cleanup.push(() => rl.close())
@@ -191,8 +196,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
-      stages: [...(opts.stages ?? [])],
-      endHooks: [...(opts.endHooks ?? [])],
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
+      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log)] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
@@ -215,6 +220,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     const ctx: DaemonContext = {
       rl,
+      memory,
       version: VERSION,
       embedder,
       daemonId,

@@ -1,5 +1,6 @@
 import { ACTIONS } from "../orchestrator/features"
 import { behaviour } from "./chooser"
+import { breathe } from "./inputs"
 import { LinUcb } from "./linucb"
 import type { Params, Policy, Sample } from "./types"
 
@@ -19,13 +20,16 @@ export type Estimate = { ips: number | null; snips: number | null; dr: number | 
 
 export type Candidate = { name: string; make: () => Policy | null; params?: Partial<Params> }
 
-export function estimate(evalSet: readonly (Sample & { heuristic: number })[], policy: Policy | null, params: Params, model: LinUcb): Estimate {
+/** Scores `policy` on `evalSet`, pausing for the event loop every few hundred decisions (it runs inside the daemon). */
+export async function estimate(evalSet: readonly (Sample & { heuristic: number })[], policy: Policy | null, params: Params, model: LinUcb): Promise<Estimate> {
   let ips = 0
   let dr = 0
   let wsum = 0
   let w2 = 0
   let supported = 0
+  let k = 0
   for (const s of evalSet) {
+    if (++k % 250 === 0) await breathe()
     const b = behaviour(policy, s.x, s.eligible, s.heuristic, params)
     const probs = b?.probs ?? new Float64Array(ACTIONS)
     const w = probs[s.action]! / s.propensity
@@ -62,7 +66,7 @@ export async function evaluateAll(samples: readonly (Sample & { heuristic: numbe
   for (const c of candidates) {
     const p = c.make()
     if (p) await p.train(train)
-    policies[c.name] = estimate(test, p, { ...params, ...c.params }, model)
+    policies[c.name] = await estimate(test, p, { ...params, ...c.params }, model)
   }
   const logged = test.length ? Math.round((test.reduce((a, s) => a + s.reward, 0) / test.length) * 1e4) / 1e4 : null
   return { at: new Date().toISOString(), trainedOn: train.length, evaluatedOn: test.length, logged, policies }

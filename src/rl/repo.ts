@@ -1,6 +1,7 @@
 import { STATE_VERSION, type EncodedState } from "../orchestrator/features"
 import type { Queryable, Sql } from "../store/sql"
 import type { LearnedAlgorithm } from "./types"
+import { breathe } from "./inputs"
 
 // What src/rl keeps in SQL: models (rl_models: versioned per algorithm, at
 // most one active), run-time settings (rl_settings: the algorithm and
@@ -26,6 +27,21 @@ function bytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v
   if (typeof v === "string" && v.startsWith("\\x")) return Uint8Array.from(Buffer.from(v.slice(2), "hex"))
   throw new Error("model weights are not bytes")
+}
+
+/** Rows per query when reading recorded decisions. */
+export const DECISION_PAGE = 500
+
+function decisionOf(r: Record<string, unknown>): LoggedDecision {
+  return {
+    id: Number(r.id),
+    state: r.state as EncodedState,
+    actionIndex: Number(r.action_index),
+    reward: Number(r.reward),
+    nextState: (r.next_state as EncodedState | null) ?? null,
+    done: Boolean(r.done),
+    metadata: (r.metadata as Record<string, unknown>) ?? {},
+  }
 }
 
 export function rlRepo(db: Sql) {
@@ -71,23 +87,28 @@ export function rlRepo(db: Sql) {
       })
     },
 
-    /** Rewarded decisions of this state version after `afterId`, oldest first (the newest `limit` of them). */
+    /**
+     * Rewarded decisions of this state version after `afterId`, oldest first (the newest `limit` of them).
+     * Read in pages of `DECISION_PAGE`, newest first: on PGlite a query runs on the daemon's own thread,
+     * and one page is a short pause where 5,000 rows at once held the event loop for ~150 ms.
+     */
     async decisions(afterId = 0, limit = 5000): Promise<LoggedDecision[]> {
-      const rows = await db.query(
-        `SELECT id, state, action_index, reward, next_state, done, metadata FROM rl_experiences
-         WHERE reward IS NOT NULL AND (state->>'v')::int = $1 AND id > $2 AND action_index IS NOT NULL
-         ORDER BY id DESC LIMIT $3`,
-        [STATE_VERSION, afterId, limit],
-      )
-      return rows.reverse().map((r) => ({
-        id: Number(r.id),
-        state: r.state as EncodedState,
-        actionIndex: Number(r.action_index),
-        reward: Number(r.reward),
-        nextState: (r.next_state as EncodedState | null) ?? null,
-        done: Boolean(r.done),
-        metadata: (r.metadata as Record<string, unknown>) ?? {},
-      }))
+      const pages: LoggedDecision[][] = []
+      let before = Number.MAX_SAFE_INTEGER
+      for (let left = limit; left > 0; ) {
+        const rows = await db.query(
+          `SELECT id, state, action_index, reward, next_state, done, metadata FROM rl_experiences
+           WHERE reward IS NOT NULL AND (state->>'v')::int = $1 AND id > $2 AND id < $3 AND action_index IS NOT NULL
+           ORDER BY id DESC LIMIT $4`,
+          [STATE_VERSION, afterId, before, Math.min(left, DECISION_PAGE)],
+        )
+        pages.push(rows.map(decisionOf))
+        if (rows.length < Math.min(left, DECISION_PAGE)) break
+        left -= rows.length
+        before = Number(rows.at(-1)!.id)
+        await breathe()
+      }
+      return pages.flat().reverse()
     },
 
     async counts(): Promise<{ experiences: number; rewarded: number; current: number }> {
@@ -112,7 +133,34 @@ export function rlRepo(db: Sql) {
       const fix = (r: { n: number; mean: number | null } | undefined) => ({ n: Number(r?.n ?? 0), mean: r?.mean === null || r?.mean === undefined ? null : Math.round(Number(r.mean) * 1e4) / 1e4 })
       return { policy: fix(p), heuristic: fix(h) }
     },
+
+    /**
+     * The reward curve of the newest `limit` rewarded decisions, cut into `buckets` equal runs
+     * in decision order: per run, the mean reward of the policy's decisions and of the heuristic's
+     * (the ones it made, or the policy deferred to it). x is the run's last decision (1 = oldest).
+     */
+    async rewardCurve(limit = 5000, buckets = 40): Promise<RewardCurve> {
+      const rows = await db.query<{ b: number; by: string; mean: number; n: number; last: number }>(
+        `WITH r AS (
+           SELECT reward, by, row_number() OVER (ORDER BY id) AS i, count(*) OVER () AS total FROM (
+             SELECT id, reward, coalesce(metadata->>'decidedBy', CASE WHEN algorithm = 'heuristic' THEN 'heuristic' ELSE 'policy' END) AS by
+             FROM rl_experiences WHERE reward IS NOT NULL ORDER BY id DESC LIMIT $1) x)
+         SELECT floor((i - 1) * $2::float8 / total)::int AS b, by, avg(reward)::float8 AS mean, count(*)::int AS n, max(i)::int AS last
+         FROM r WHERE by IN ('policy', 'heuristic') GROUP BY b, by ORDER BY b`,
+        [limit, buckets],
+      )
+      const out: RewardCurve = { decisions: 0, policy: [], heuristic: [] }
+      for (const r of rows) {
+        const point = { x: Number(r.last), mean: Math.round(Number(r.mean) * 1e4) / 1e4, n: Number(r.n) }
+        ;(r.by === "policy" ? out.policy : out.heuristic).push(point)
+        out.decisions = Math.max(out.decisions, point.x)
+      }
+      return out
+    },
   }
 }
+
+export type CurvePoint = { x: number; mean: number; n: number }
+export type RewardCurve = { decisions: number; policy: CurvePoint[]; heuristic: CurvePoint[] }
 
 export type RlRepo = ReturnType<typeof rlRepo>

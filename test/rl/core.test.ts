@@ -120,7 +120,7 @@ test("off-policy estimates: IPS of a policy on uniformly logged data is close to
   const model = new LinUcb({ ...DEFAULT_PARAMS, forgetting: 1 })
   await model.train(logged.slice(0, 2000))
   // the heuristic as the target (always action 2, no exploration): its true value is P(x0 <= 0.5) = 0.5
-  const e = estimate(logged.slice(2000), null, { ...DEFAULT_PARAMS, epsilon: 0 }, model)
+  const e = await estimate(logged.slice(2000), null, { ...DEFAULT_PARAMS, epsilon: 0 }, model)
   expect(e.ips!).toBeGreaterThan(0.42)
   expect(e.ips!).toBeLessThan(0.58)
   expect(e.dr!).toBeGreaterThan(0.42)
