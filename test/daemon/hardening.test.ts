@@ -25,7 +25,7 @@ test("a body nested 100k deep is a 400 answered at once, and another request is 
   const t0 = performance.now()
   const [res, health] = await Promise.all([t.req("POST", "/api/v1/tasks", { body: deep }), t.req("GET", "/api/v1/health")])
   expect(res.status).toBe(400)
-  expect((await res.json()).error.message).toContain("nests deeper than")
+  expect(((await res.json()) as { error: { message: string; code: string } }).error.message).toContain("nests deeper than")
   expect(health.status).toBe(200)
   expect(performance.now() - t0).toBeLessThan(2000)
   const nestedMeta = { description: "x", metadata: { a: JSON.parse("[".repeat(70) + "]".repeat(70)) } }
@@ -36,7 +36,7 @@ test("a body over the limit gets a JSON 413, with or without a content-length", 
   const big = JSON.stringify({ description: "x".repeat(300 * 1024) })
   const res = await t.req("POST", "/api/v1/tasks", { body: big })
   expect(res.status).toBe(413)
-  expect((await res.json()).error.code).toBe("payload_too_large")
+  expect(((await res.json()) as { error: { message: string; code: string } }).error.code).toBe("payload_too_large")
   // chunked: no content-length, the body is counted as it is read
   const stream = new ReadableStream({
     start(c) {
@@ -46,7 +46,7 @@ test("a body over the limit gets a JSON 413, with or without a content-length", 
   })
   const chunked = await t.daemon.app.handle(new Request("http://localhost/api/v1/tasks", { method: "POST", body: stream, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" } }), "127.0.0.1")
   expect(chunked.status).toBe(413)
-  expect((await chunked.json()).error.code).toBe("payload_too_large")
+  expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe("payload_too_large")
 })
 
 test("a NUL in any request text is a 400 naming the field, never a 500", async () => {
@@ -68,7 +68,7 @@ test("a NUL in any request text is a 400 naming the field, never a 500", async (
   for (const q of ["/api/v1/tasks?role=%00", "/api/v1/tasks?agentId=%00", "/api/v1/agents?role=%00"]) {
     const r = await t.req("GET", q)
     expect(r.status).toBe(400)
-    expect((await r.json()).error.message).toContain("NUL")
+    expect(((await r.json()) as { error: { message: string } }).error.message).toContain("NUL")
   }
 })
 
@@ -157,7 +157,7 @@ test("event streams are capped per key and per address", async () => {
   expect([a.status, b.status]).toEqual([200, 200])
   const c = await open("10.0.0.3")
   expect(c.status).toBe(429)
-  expect((await c.json()).error.code).toBe("too_many_streams")
+  expect(((await c.json()) as { error: { code: string } }).error.code).toBe("too_many_streams")
   await a.body!.cancel()
   const d = await open("10.0.0.3")
   expect(d.status).toBe(200)
