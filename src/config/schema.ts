@@ -35,6 +35,9 @@ export const DaemonSection = v.strictObject({
   rate_limit_ip_burst: v.optional(count, 400),
   /** Largest request body in bytes (413 above). */
   body_limit: v.optional(count, 1024 * 1024),
+  /** Open event streams (server-sent events) at once per API key and per client address (429 above). */
+  sse_per_key: v.optional(count, 64),
+  sse_per_ip: v.optional(count, 128),
   /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
   cors_origins: v.optional(v.array(nonEmpty), []),
   /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
