@@ -15,6 +15,8 @@
 //    index next to an exact scan; p50/p95 and HNSW's recall@10 against exact;
 //    EXPLAIN shows the index is used. 10k by default, 100k with --100k.
 // 3. Throughput: texts per second of each provider.
+// 4. The loop (scripts/bench/_memory-loop.ts, skipped with --no-loop): a pipeline
+//    test with real claude agents and the scripted model, memory on and off.
 // Figures from a crowded machine are noisy.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -31,6 +33,7 @@ import { startEmbeddingServer } from "../../test/support/embedding-server"
 import { fmt, stats } from "./_lib"
 
 const big = process.argv.includes("--100k")
+const onlyLoop = process.argv.includes("--only-loop")
 
 type Topic = { name: string; query: string; doc: string }
 
@@ -149,6 +152,7 @@ async function search(n: number) {
   return { n, loadMs, indexMs, plan, exact: exact.st, hnsw: hnsw.st, recall: found / (queries.length * 10) }
 }
 
+if (!onlyLoop) {
 const topics = loadTopics()
 console.log(`memory bench: ${topics.length} topics (dev 50, held-out ${topics.length - 50}); figures from a shared, busy machine are noisy\n`)
 const srv = await startEmbeddingServer({ dimensions: 768 })
@@ -180,3 +184,14 @@ for (const n of big ? [10_000, 100_000] : [10_000]) {
   console.log(`  HNSW        p50 ${fmt(s.hnsw.p50)}  p95 ${fmt(s.hnsw.p95)}  recall@10 ${s.recall.toFixed(3)} (ef_search 40)`)
 }
 if (!big) console.log("(100k: run with --100k; goals p95 < 20 ms at 100k, recall@10 >= 0.95)")
+
+}
+
+if (!process.argv.includes("--no-loop")) {
+  const { memoryLoop } = await import("./_memory-loop")
+  const { on, off } = await memoryLoop(50)
+  console.log("\nthe loop (a pipeline test with the scripted model, not a claim about real models): 50 tasks, 5 families, real claude")
+  for (const [name, r] of [["memory off", off], ["memory on", on]] as const) {
+    console.log(`  ${name.padEnd(11)} solved ${r.solved}/${r.tasks} (${((100 * r.solved) / r.tasks).toFixed(0)}%), completed ${r.completed}, output tokens ${r.outputTokens}, input tokens ${r.inputTokens}`)
+  }
+}
