@@ -53,6 +53,7 @@ export const root = defineCommand({
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
     rl: lazy(() => import("./rl")),
+    memory: lazy(() => import("./memory")),
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),

@@ -3,6 +3,7 @@ import type { DocumentDecoration } from "elysia"
 import type { Embedder } from "../embeddings/types"
 import type { Cluster } from "../orchestrator/cluster"
 import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { MemoryService } from "../memory/service"
 import type { RlService } from "../rl/service"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
@@ -29,6 +30,8 @@ export type DaemonContext = {
   cluster?: Cluster
   /** The one embedder of [embeddings], shared by memory, code search and routing features; loads its model on first use. */
   embedder: Embedder
+  /** The ReasoningBank: patterns searched, stored, put into prompts (src/memory). */
+  memory: MemoryService
   /** Learned routing: status, training, algorithm and parameters (src/rl). */
   rl: RlService
   /** The addresses it listens on, once bound. */

@@ -140,7 +140,6 @@ test("cca_broadcast reaches the connected agents", async () => {
 
 test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
   const calls: [string, Record<string, unknown>][] = [
-    ["cca_memory", { query: "retry with backoff", limit: 3 }],
     ["cca_tokens_analyze", { content: "hello world" }],
     ["cca_tokens_compress", { content: "hello world", strategies: ["dedupe"], target_reduction: 0.3 }],
     ["cca_tokens_metrics", {}],
@@ -154,6 +153,15 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
     expect(r.structuredContent, name).toBeUndefined()
     expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
   }
+})
+
+test("cca_memory answers for real: patterns by meaning from the daemon's memory", async () => {
+  const r = await mcp.call("cca_memory", { query: "retry with backoff", limit: 3 })
+  expect(r.isError).toBeFalsy()
+  expect(r.structuredContent).toMatchObject({ search_type: "hybrid" })
+  expect(Array.isArray((r.structuredContent as { patterns: unknown[] }).patterns)).toBe(true)
+  expect(text(r)).toMatch(/^\d+ pattern\(s\) similar to "retry with backoff" \((local|hash):\S+, hybrid\)/)
+  expect((r.structuredContent as { model: string }).model).toMatch(/^(local|hash):/)
 })
 
 test("the routing tools answer for real: status, a switch of algorithm, training", async () => {

@@ -3,7 +3,7 @@ import { doc } from "../context"
 import { API_PREFIX } from "../prefix"
 import { errorResponse } from "../http-errors"
 
-// Route groups that later capabilities fill: memory (ReasoningBank), code
+// Route groups that later capabilities fill: code
 // (index and search), tokens (analysis and compression). Until their issue lands they answer 501 `not_available` with a
 // hint, never a fake result; the paths are final, so clients and the OpenAPI
 // document already know them.
@@ -11,14 +11,6 @@ import { errorResponse } from "../http-errors"
 type Planned = { method: "GET" | "POST"; path: string; summary: string }
 
 const GROUPS: Record<string, { hint: string; routes: Planned[] }> = {
-  memory: {
-    hint: "the ReasoningBank (pattern memory) is not in this build yet",
-    routes: [
-      { method: "POST", path: "/search", summary: "Search stored patterns by meaning" },
-      { method: "POST", path: "/store", summary: "Store a pattern" },
-      { method: "POST", path: "/backfill", summary: "Embed patterns that have no vector yet" },
-    ],
-  },
   code: {
     hint: "code indexing and search are not in this build yet",
     routes: [
