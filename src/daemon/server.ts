@@ -197,7 +197,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
       stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
-      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log)] : []), ...(opts.endHooks ?? [])],
+      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
