@@ -241,8 +241,8 @@ export const MemorySection = v.strictObject({
   min_similarity: v.optional(ratio, 0.5),
   /** A new item this close (cosine) to a stored one of the same kind merges into it. */
   merge_similarity: v.optional(ratio, 0.92),
-  /** Weight of shared words in the ranking (0: vectors alone). */
-  lexical_weight: v.optional(ratio, 0.3),
+  /** Weight of shared words in the ranking (0: vectors alone). 0.5: chosen on the bench's dev split for the local model. */
+  lexical_weight: v.optional(ratio, 0.5),
   /** Longest pattern content accepted, in characters. */
   max_content_chars: v.optional(count, 20_000),
   /** The vector index of each embedding model's patterns. */
