@@ -52,7 +52,8 @@ function moveAside(path: string, why: string, now: Date): StoreRead {
 
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await Bun.file(path).text()
+    const { readRegularFile } = await import("../files")
+    return readRegularFile(path)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT" || code === "ENOTDIR") return undefined
