@@ -40,8 +40,8 @@ export function sha256(data: string | Uint8Array): string {
 
 async function readBytes(path: string): Promise<Uint8Array | undefined> {
   try {
-    const { readRegularFile } = await import("../files")
-    const text = readRegularFile(path, 16 * 1024 * 1024) // a generated 1,000-plugin org config is ~0.5 MB
+    const { readRegularFile } = await import("../safe-read")
+    const text = await readRegularFile(path, 16 * 1024 * 1024) // a generated 1,000-plugin org config is ~0.5 MB
     return text === undefined ? undefined : new TextEncoder().encode(text)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined

@@ -1,4 +1,4 @@
-import { readRegularFile } from "../files"
+import { readRegularFile } from "../safe-read"
 import { ConfigError } from "../errors"
 import { repoPaths } from "../paths"
 import type { ProjectConfig } from "./schema"
@@ -12,7 +12,7 @@ export async function loadProjectConfig(workspaceRoot: string): Promise<LoadedPr
   const path = repoPaths.projectConfig(workspaceRoot)
   let text: string | undefined
   try {
-    text = readRegularFile(path)
+    text = await readRegularFile(path)
   } catch (e) {
     if (e instanceof ConfigError) throw e
     throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`, { hint: "check the file's permissions" })

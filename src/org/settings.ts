@@ -1,4 +1,4 @@
-import { readRegularFile } from "../files"
+import { readRegularFile } from "../safe-read"
 import * as flag from "../flag"
 import { paths } from "../paths"
 
@@ -18,7 +18,7 @@ export type OrgSettings = {
 type Plain = { organization_source?: { url?: unknown; auth?: unknown }; team?: unknown }
 
 async function readPlainUserConfig(): Promise<{ url?: string; auth?: string; team?: string }> {
-  const text = readRegularFile(paths.sccConfigFile())
+  const text = await readRegularFile(paths.sccConfigFile())
   if (text === undefined || text.trim() === "") return {}
   let raw: Plain | undefined
   try {

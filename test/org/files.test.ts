@@ -2,7 +2,7 @@ import { expect, test } from "bun:test"
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { MAX_FILE_BYTES, readRegularFile } from "../../src/files"
+import { MAX_FILE_BYTES, readRegularFile } from "../../src/safe-read"
 import { readStore } from "../../src/governance/exceptions-store"
 import { loadProjectConfig, parseProjectConfig } from "../../src/org/project"
 import { tmpdir } from "../support/tmpdir"
@@ -37,7 +37,7 @@ test("a symlink to /dev/zero is not read; a symlink to a regular file is", async
   expect(await refusal(loadProjectConfig(tmp.path))).toBe(`config: ${join(tmp.path, ".scc.yaml")} is a device, where scc expects a regular file`)
   writeFileSync(join(tmp.path, "real.yaml"), "additional_plugins: []\n")
   symlinkSync(join(tmp.path, "real.yaml"), join(tmp.path, "link.yaml"))
-  expect(readRegularFile(join(tmp.path, "link.yaml"))).toBe("additional_plugins: []\n")
+  expect(await readRegularFile(join(tmp.path, "link.yaml"))).toBe("additional_plugins: []\n")
 })
 
 test("a file over 1 MB is refused with a clear error, quickly and without reading it", async () => {
@@ -47,14 +47,14 @@ test("a file over 1 MB is refused with a clear error, quickly and without readin
   expect(await refusal(loadProjectConfig(tmp.path))).toContain("is larger than 1024 KB")
   expect(performance.now() - started).toBeLessThan(1000)
   writeFileSync(join(tmp.path, "ok"), "x".repeat(MAX_FILE_BYTES))
-  expect(readRegularFile(join(tmp.path, "ok"))?.length).toBe(MAX_FILE_BYTES)
+  expect((await readRegularFile(join(tmp.path, "ok")))?.length).toBe(MAX_FILE_BYTES)
 })
 
 test("a directory where a file should be is a named error; a missing file is none", async () => {
   await using tmp = await tmpdir()
   mkdirSync(join(tmp.path, "exceptions.json"))
   expect(await refusal(readStore(join(tmp.path, "exceptions.json"), new Date()))).toContain("is a directory, where scc expects a regular file")
-  expect(readRegularFile(join(tmp.path, "missing.json"))).toBeUndefined()
+  expect(await readRegularFile(join(tmp.path, "missing.json"))).toBeUndefined()
 })
 
 test("session.timeout_hours must be finite: 1e400 is refused", async () => {
