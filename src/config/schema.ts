@@ -264,6 +264,8 @@ export const IndexingSection = v.strictObject({
   max_file_bytes: v.optional(count, 1024 * 1024),
   chunk_lines: v.optional(count, 80),
   parallelism: v.optional(count, 2),
+  /** Directories that may be indexed (a path must lie in one, after symlinks); "~" is the daemon user's home. */
+  roots: v.optional(v.array(nonEmpty), ["~"]),
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 

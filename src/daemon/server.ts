@@ -10,6 +10,7 @@ import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
+import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
@@ -219,6 +220,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => cluster.stop())
 
     const ctx: DaemonContext = {
+      code: new CodeIndex({ db: store.sql, config: config.indexing }),
       rl,
       memory,
       version: VERSION,

@@ -82,6 +82,16 @@ for (const engine of ["pglite", "postgres.js over the wire"] as const) {
       expect(after).toMatchObject({ successCount: 1, failureCount: 0 })
       expect(await memory.repo.usesOf(t2.id)).toEqual([{ patternId: strategy!.id, similarity: expect.any(Number), outcome: "success" }])
 
+      // memory off for one task: no block in its prompt, nothing written from it, no counts moved
+      const offTask = (await t.json("POST", "/api/v1/tasks", { description: "Rotate the API keys of the mail service", role: "backend", maxAttempts: 1, metadata: { memory: false } })).body
+      const off = await t.daemon.ctx.orchestrator.waitFor(offTask.id, 90_000)
+      await t.daemon.ctx.orchestrator.flushEndHooks()
+      expect(off?.status).toBe("completed")
+      const offTurn = model.turns().find((r) => r.conversation?.lastUserText?.includes("mail service"))
+      expect(offTurn?.conversation?.lastUserText).not.toContain(MEMORY_OPEN)
+      expect((await memory.list({ limit: 50 })).patterns.filter((p) => p.source_task_ids.includes(off!.id))).toEqual([])
+      expect(await memory.get(strategy!.id)).toMatchObject({ successCount: 1, failureCount: 0 })
+
       const t3 = await run("Migrate the billing ledger to the new schema")
       expect(t3.status).toBe("failed")
       const failed = (await memory.list({ limit: 50, kind: "error_recovery" })).patterns.filter((p) => p.source_task_ids.includes(t3.id))
