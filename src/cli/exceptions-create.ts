@@ -1,3 +1,4 @@
+import { listArg } from "./args-check"
 import { command } from "./common"
 import { UsageError } from "../errors"
 import { describeTargets } from "../governance/exceptions"
@@ -14,18 +15,17 @@ export default command({
   meta: { name: "create", description: "Create a local exception that lifts a delegation denial (never a security block)" },
   args: {
     reason: { type: "string", description: "Why (required), e.g. a ticket id" },
-    "allow-plugin": { type: "string", description: "Plugin to allow (name@marketplace, glob allowed)" },
-    "allow-mcp": { type: "string", description: "MCP server to allow (name, URL host or command)" },
-    "allow-image": { type: "string", description: "Container image to allow" },
+    "allow-plugin": { type: "string", multiple: true, description: "Plugin to allow (name@marketplace, glob allowed); repeat for more" },
+    "allow-mcp": { type: "string", multiple: true, description: "MCP server to allow (name, URL host or command); repeat for more" },
+    "allow-image": { type: "string", multiple: true, description: "Container image to allow; repeat for more" },
     ...expiryArgs,
     policy: { type: "boolean", description: "Print the policy exception (for the org config repository) instead of writing a local one; needs --id" },
     id: { type: "string", description: "With --policy: the id of the policy exception, e.g. a ticket id" },
   },
   async run(ctx, args) {
-    const list = (s: string | undefined) => (s === undefined ? [] : [s])
     const req = {
       reason: args.reason,
-      allow: { plugins: list(args["allow-plugin"]), mcp_servers: list(args["allow-mcp"]), base_images: list(args["allow-image"]) },
+      allow: { plugins: listArg(args["allow-plugin"]), mcp_servers: listArg(args["allow-mcp"]), base_images: listArg(args["allow-image"]) },
       ttl: args.ttl,
       expiresAt: args["expires-at"],
       until: args.until,

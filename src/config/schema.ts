@@ -244,8 +244,8 @@ export const MemorySection = v.strictObject({
   min_similarity: v.optional(ratio, 0.5),
   /** A new item this close (cosine) to a stored one of the same kind merges into it. */
   merge_similarity: v.optional(ratio, 0.92),
-  /** Weight of shared words in the ranking (0: vectors alone). */
-  lexical_weight: v.optional(ratio, 0.3),
+  /** Weight of shared words in the ranking (0: vectors alone). 0.5: chosen on the bench's dev split for the local model. */
+  lexical_weight: v.optional(ratio, 0.5),
   /** Longest pattern content accepted, in characters. */
   max_content_chars: v.optional(count, 20_000),
   /** The vector index of each embedding model's patterns. */
@@ -267,6 +267,8 @@ export const IndexingSection = v.strictObject({
   max_file_bytes: v.optional(count, 1024 * 1024),
   chunk_lines: v.optional(count, 80),
   parallelism: v.optional(count, 2),
+  /** Directories that may be indexed (a path must lie in one, after symlinks); "~" is the daemon user's home. */
+  roots: v.optional(v.array(nonEmpty), ["~"]),
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 

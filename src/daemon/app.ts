@@ -14,6 +14,7 @@ import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
 import { memoryRoutes } from "./routes/memory"
+import { codeRoutes } from "./routes/code"
 import { rlRoutes } from "./routes/rl"
 import { systemRoutes } from "./routes/system"
 import { uiRoutes } from "./routes/ui"
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
     .use(memoryRoutes(ctx))
+    .use(codeRoutes(ctx))
     .use(notAvailableRoutes())
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 

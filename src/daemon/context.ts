@@ -3,6 +3,7 @@ import type { DocumentDecoration } from "elysia"
 import type { Embedder } from "../embeddings/types"
 import type { Cluster } from "../orchestrator/cluster"
 import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { CodeIndex } from "../codeindex/service"
 import type { MemoryService } from "../memory/service"
 import type { RlService } from "../rl/service"
 import type { AgentPool } from "../pool/types"
@@ -32,6 +33,8 @@ export type DaemonContext = {
   embedder: Embedder
   /** The ReasoningBank: patterns searched, stored, put into prompts (src/memory). */
   memory: MemoryService
+  /** The code index: indexing jobs and search (src/codeindex). */
+  code: CodeIndex
   /** Learned routing: status, training, algorithm and parameters (src/rl). */
   rl: RlService
   /** The addresses it listens on, once bound. */

@@ -10,6 +10,7 @@ import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
+import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
@@ -201,7 +202,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
       stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
-      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log)] : []), ...(opts.endHooks ?? [])],
+      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
@@ -223,6 +224,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => cluster.stop())
 
     const ctx: DaemonContext = {
+      code: new CodeIndex({ db: store.sql, config: config.indexing }),
       rl,
       memory,
       version: VERSION,

@@ -105,12 +105,62 @@ export function extractiveItems(task: Task, max = 3): Item[] {
   return items.slice(0, max)
 }
 
+/** The fixed prompt of the `agent` distiller: one short extra turn in the agent's own session. */
+export function distillPrompt(task: Task): string {
+  return [
+    `[cca memory] The task you just worked on has ended; it ${task.status === "completed" ? "was completed" : "failed"}.`,
+    "Distil at most 3 reusable items from it: strategies that would help a similar future task, or pitfalls to avoid. Not a transcript, not specific to this one task.",
+    'Answer with JSON only, no prose: {"items":[{"kind":"solution|error_recovery|refactoring|optimization|testing|reasoning","title":"...","description":"when it applies, one sentence","content":"the strategy, at most 5 sentences"}]}',
+  ].join("\n")
+}
+
+/** Items from the agent's answer: the first JSON object or array in it; bad items are dropped. */
+export function parseAgentItems(text: string, task: Task, max = 3): Item[] {
+  const m = /[[{][\s\S]*[\]}]/.exec(text)
+  if (!m) throw new Error("the agent's answer holds no JSON")
+  const parsed = JSON.parse(m[0]) as unknown
+  const list = Array.isArray(parsed) ? parsed : (parsed as { items?: unknown }).items
+  if (!Array.isArray(list)) throw new Error("the agent's JSON has no items list")
+  const kinds = ["solution", "error_recovery", "refactoring", "optimization", "testing", "reasoning"]
+  const items: Item[] = []
+  for (const x of list) {
+    const o = x as Record<string, unknown>
+    if (typeof o?.content !== "string" || !o.content.trim()) continue
+    // success is the task's outcome, not the model's opinion: a failed task's items are pitfalls
+    const kind = (task.status === "failed" ? "error_recovery" : kinds.includes(String(o.kind)) && o.kind !== "error_recovery" ? o.kind : "solution") as PatternKind
+    items.push({ kind, title: clip(String(o.title ?? o.content), 120), description: clip(String(o.description ?? ""), 300), content: clip(o.content, 2000) })
+  }
+  return items.slice(0, max)
+}
+
+/** Sends one message to a local agent and resolves with its answer (the pool's `send`). */
+export type AgentTurn = (agentId: string, message: string) => Promise<{ ok: boolean; text: string }>
+
 export class MemoryEndHook implements TaskEndHook {
   readonly name = "memory"
   constructor(
     private readonly memory: MemoryService,
     private readonly log?: Logger,
+    private readonly agentTurn?: AgentTurn,
   ) {}
+
+  /** The items of an ended task, and which distiller made them (agent, or extractive with why). */
+  async distill(task: Task): Promise<{ items: Item[]; distiller: string; error?: string }> {
+    const c = this.memory.config
+    if (c.distiller === "agent") {
+      if (!this.agentTurn || !task.agentId) return { items: extractiveItems(task, c.max_items), distiller: "extractive", error: "no local agent to ask (remote or none)" }
+      try {
+        const r = await this.agentTurn(task.agentId, distillPrompt(task))
+        if (!r.ok) throw new Error(`the distilling turn failed: ${r.text.slice(0, 200)}`)
+        return { items: parseAgentItems(r.text, task, c.max_items), distiller: "agent" }
+      } catch (e) {
+        const error = (e as Error).message
+        this.log?.warn(`memory: agent distiller failed for task ${task.id}, used extractive: ${error}`)
+        return { items: extractiveItems(task, c.max_items), distiller: "extractive", error }
+      }
+    }
+    return { items: extractiveItems(task, c.max_items), distiller: "extractive" }
+  }
 
   async ended(task: Task): Promise<void> {
     if (!this.memory.available || memoryOff(task)) return
@@ -119,8 +169,9 @@ export class MemoryEndHook implements TaskEndHook {
     if (moved.length) this.log?.debug?.(`memory: task ${task.id} moved ${moved.length} pattern count(s)`)
     const c = this.memory.config
     if (!c.enabled) return
-    for (const item of extractiveItems(task, c.max_items)) {
-      await this.memory.store({ ...item, role: task.role, when: task.description, source_task_ids: [task.id], metadata: { distiller: "extractive", outcome: task.status } })
+    const d = await this.distill(task)
+    for (const item of d.items) {
+      await this.memory.store({ ...item, role: task.role, when: task.description, source_task_ids: [task.id], metadata: { distiller: d.distiller, outcome: task.status, ...(d.error ? { agent_error: d.error } : {}) } })
     }
   }
 }

@@ -57,7 +57,7 @@ export const DEFAULT_MEMORY: MemorySection = {
   top_k: 1,
   min_similarity: 0.5,
   merge_similarity: 0.92,
-  lexical_weight: 0.3,
+  lexical_weight: 0.5,
   max_content_chars: 20_000,
   index: "hnsw",
 }

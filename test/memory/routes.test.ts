@@ -49,6 +49,18 @@ test("the same content again merges instead of adding a row", async () => {
   expect(two.body).toMatchObject({ id: one.body.id, created: false, merged: true })
 })
 
+test("a near-duplicate of the same kind (cosine >= 0.92 of what it is found by) merges; of another kind it is a row of its own", async () => {
+  const base = { title: "Batch the inserts", description: "When loading many rows into the database" }
+  const one = await t.json("POST", "/api/v1/memory/store", { ...base, kind: "optimization", content: "Insert rows in batches of 500 in one transaction." })
+  const near = await t.json("POST", "/api/v1/memory/store", { ...base, kind: "optimization", content: "Use multi-row INSERT statements, 500 rows each." })
+  expect(one.status).toBe(201)
+  expect(near.status).toBe(200)
+  expect(near.body).toMatchObject({ id: one.body.id, merged: true, content: "Insert rows in batches of 500 in one transaction.", metadata: { merges: 1 } })
+  const other = await t.json("POST", "/api/v1/memory/store", { ...base, kind: "solution", content: "Use multi-row INSERT statements, 500 rows each." })
+  expect(other.status).toBe(201)
+  expect(other.body.id).not.toBe(one.body.id)
+})
+
 test("bad input is a 400 naming the field", async () => {
   const cases: [unknown, string, string][] = [
     [{ content: "" }, "content", "content: must not be empty"],

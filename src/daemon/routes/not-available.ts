@@ -3,23 +3,14 @@ import { doc } from "../context"
 import { API_PREFIX } from "../prefix"
 import { errorResponse } from "../http-errors"
 
-// Route groups that later capabilities fill: code
-// (index and search), tokens (analysis and compression). Until their issue lands they answer 501 `not_available` with a
+// Route groups that later capabilities fill: tokens
+// (analysis and compression). Until their issue lands they answer 501 `not_available` with a
 // hint, never a fake result; the paths are final, so clients and the OpenAPI
 // document already know them.
 
 type Planned = { method: "GET" | "POST"; path: string; summary: string }
 
 const GROUPS: Record<string, { hint: string; routes: Planned[] }> = {
-  code: {
-    hint: "code indexing and search are not in this build yet",
-    routes: [
-      { method: "POST", path: "/index", summary: "Start an indexing job" },
-      { method: "GET", path: "/index/:id", summary: "An indexing job's progress" },
-      { method: "POST", path: "/search", summary: "Search indexed code" },
-      { method: "GET", path: "/stats", summary: "Index statistics" },
-    ],
-  },
   tokens: {
     hint: "token analysis and compression are not in this build yet",
     routes: [

@@ -42,7 +42,7 @@ function usePost<T>() {
   return { ...s, run }
 }
 
-type Pattern = { id: string; kind: string; title: string; content: string; similarity: number; success_count: number; failure_count: number; success_rate: number; model: string }
+type Pattern = { id: string; kind: string; title: string; content: string; similarity: number; success_count: number; failure_count: number; success_rate: number | null; model: string }
 
 export function MemoryPanel() {
   const s = usePost<{ patterns: Pattern[]; model: string; search_type: string }>()
@@ -55,7 +55,7 @@ export function MemoryPanel() {
       ? html`<p class="muted">${s.data.patterns.length} patterns (${s.data.search_type}, ${s.data.model})</p>
           <ol class="results" data-testid="memory-results">${s.data.patterns.map(
             (p) => html`<li key=${p.id}><strong>${p.title}</strong> <span class="badge">${p.kind}</span>
-              <span class="muted">similarity ${p.similarity.toFixed(3)}, ${p.success_count} ok / ${p.failure_count} failed (${Math.round(p.success_rate * 100)}%)</span>
+              <span class="muted">similarity ${p.similarity.toFixed(3)}, ${p.success_rate === null ? "not used yet" : `${p.success_count} ok / ${p.failure_count} failed (${Math.round(p.success_rate * 100)}%)`}</span>
               <pre class="output">${p.content}</pre></li>`,
           )}</ol>`
       : null}
