@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors"
+import { readRegularFile } from "../safe-read"
 import { isExpired, type LocalException, type LocalScope, type ScopedLocalException } from "./exceptions"
 
 // The local exception files: { "schema_version": 1, "exceptions": [...] }.
@@ -52,7 +53,7 @@ function moveAside(path: string, why: string, now: Date): StoreRead {
 
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await Bun.file(path).text()
+    return await readRegularFile(path)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT" || code === "ENOTDIR") return undefined

@@ -91,18 +91,34 @@ export type SearchFilter = { kind?: PatternKind; role?: string }
 
 export class PatternRepo {
   private readonly indexed = new Set<string>()
+  private readonly checks = new Map<string, number>()
 
   constructor(
     private readonly db: Queryable,
     private readonly method: VectorIndexMethod = "hnsw",
+    /** IVFFlat learns its centroids from the rows there are: it is built once a space has this many (an exact scan until then). */
+    private readonly ivfflatMinRows = 1000,
   ) {}
 
-  /** The space's partial index, made once per process before its first vector is written. */
+  /**
+   * The space's partial index, made once per process: HNSW before the first
+   * vector is written; IVFFlat once the space has `ivfflatMinRows` rows
+   * (lists = rows / 1000, pgvector's advice), checked every 100 writes.
+   */
   async ensureIndex(space: VectorSpace): Promise<void> {
     const key = `${space.model}\0${space.dimensions}`
     if (this.indexed.has(key)) return
-    // IVFFlat learns centroids from rows: built by `ensureIndex` after rows exist (reembed, bench), HNSW before.
-    await ensureVectorIndex(this.db, { table: "patterns", space, method: this.method })
+    if (this.method === "ivfflat") {
+      const n = (this.checks.get(key) ?? 0) + 1
+      this.checks.set(key, n)
+      if (n % 100 !== 1) return
+      const [r] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patterns WHERE ${spacePredicate(space)}`)
+      const rows = Number(r!.n)
+      if (rows < this.ivfflatMinRows) return
+      await ensureVectorIndex(this.db, { table: "patterns", space, method: "ivfflat", lists: Math.max(1, Math.floor(rows / 1000)) })
+    } else {
+      await ensureVectorIndex(this.db, { table: "patterns", space, method: this.method })
+    }
     this.indexed.add(key)
   }
 
