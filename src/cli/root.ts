@@ -53,6 +53,7 @@ const root = defineCommand({
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
     rl: lazy(() => import("./rl")),
+    tokens: lazy(() => import("./tokens")),
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),

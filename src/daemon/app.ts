@@ -12,6 +12,7 @@ import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
 import { notAvailableRoutes } from "./routes/not-available"
 import { rlRoutes } from "./routes/rl"
+import { tokenRoutes } from "./routes/tokens"
 import { systemRoutes } from "./routes/system"
 import { uiRoutes } from "./routes/ui"
 import { isPublicUiPath, sessionToken, type Admission, type Sessions } from "./sessions"
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(agentRoutes(ctx))
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
+    .use(tokenRoutes(ctx))
     .use(notAvailableRoutes())
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 

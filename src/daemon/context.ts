@@ -4,6 +4,7 @@ import type { Embedder } from "../embeddings/types"
 import type { Cluster } from "../orchestrator/cluster"
 import type { Orchestrator } from "../orchestrator/orchestrator"
 import type { RlService } from "../rl/service"
+import type { TokenService } from "../tokens/service"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
@@ -31,6 +32,8 @@ export type DaemonContext = {
   embedder: Embedder
   /** Learned routing: status, training, algorithm and parameters (src/rl). */
   rl: RlService
+  /** Token counting, compression, metrics (src/tokens). */
+  tokens: TokenService
   /** The addresses it listens on, once bound. */
   addresses(): { http: string; acp: string }
 }

@@ -10,6 +10,7 @@ import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
+import { TokenService } from "../tokens/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
@@ -176,6 +177,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
     const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
     cleanup.push(() => rl.close())
+    const tokens = new TokenService({ db: store.sql, model: config.agents.model, log })
     const orchestrator = new Orchestrator({
       router: rl.router,
       store,
@@ -215,6 +217,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     const ctx: DaemonContext = {
       rl,
+      tokens,
       version: VERSION,
       embedder,
       daemonId,

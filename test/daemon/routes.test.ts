@@ -101,7 +101,7 @@ test("a body that is not JSON is 400; one over the body limit is 413", async () 
 })
 
 test("capabilities of later issues answer 501 not_available with a hint, never a result", async () => {
-  for (const [method, path] of [["POST", "/api/v1/memory/search"], ["POST", "/api/v1/code/search"], ["POST", "/api/v1/tokens/compress"]] as const) {
+  for (const [method, path] of [["POST", "/api/v1/memory/search"], ["POST", "/api/v1/code/search"]] as const) {
     const r = await t.json(method, path, method === "POST" ? {} : undefined)
     expect({ path, status: r.status }).toEqual({ path, status: 501 })
     expect((r.body as ErrorBody).error.code).toBe("not_available")

@@ -141,10 +141,6 @@ test("cca_broadcast reaches the connected agents", async () => {
 test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
   const calls: [string, Record<string, unknown>][] = [
     ["cca_memory", { query: "retry with backoff", limit: 3 }],
-    ["cca_tokens_analyze", { content: "hello world" }],
-    ["cca_tokens_compress", { content: "hello world", strategies: ["dedupe"], target_reduction: 0.3 }],
-    ["cca_tokens_metrics", {}],
-    ["cca_tokens_recommendations", {}],
     ["cca_index_codebase", { path: ".", extensions: [".ts"], exclude: ["node_modules/**"] }],
     ["cca_search_code", { query: "parse args", language: "typescript", limit: 5 }],
   ]
@@ -154,6 +150,23 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
     expect(r.structuredContent, name).toBeUndefined()
     expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
   }
+})
+
+test("the token tools answer for real; an unknown strategy is an error naming the field", async () => {
+  const code = "```ts\n// a comment\nexport const x = 1\n```\n"
+  const a = await mcp.call("cca_tokens_analyze", { content: code })
+  expect(a.isError).toBeFalsy()
+  expect(text(a)).toMatch(/^~\d+ tokens \(code \d+/)
+  const c = await mcp.call("cca_tokens_compress", { content: code, strategies: ["code_comments"] })
+  expect(c.isError).toBeFalsy()
+  expect(c.structuredContent).toMatchObject({ content: "```ts\nexport const x = 1\n```\n", strategies: [{ strategy: "code_comments", lossy: false }] })
+  const m = await mcp.call("cca_tokens_metrics", {})
+  expect(text(m)).toMatch(/^\d+ tasks in 30 days: /)
+  const r = await mcp.call("cca_tokens_recommendations", {})
+  expect(r.isError).toBeFalsy()
+  const bad = await mcp.call("cca_tokens_compress", { content: "hello", strategies: ["dedupe"] })
+  expect(bad.isError).toBe(true)
+  expect(text(bad)).toContain("body.strategies.0: unknown strategy")
 })
 
 test("the routing tools answer for real: status, a switch of algorithm, training", async () => {

@@ -4,7 +4,7 @@ import { API_PREFIX } from "../prefix"
 import { errorResponse } from "../http-errors"
 
 // Route groups that later capabilities fill: memory (ReasoningBank), code
-// (index and search), tokens (analysis and compression). Until their issue lands they answer 501 `not_available` with a
+// (index and search). Until their issue lands they answer 501 `not_available` with a
 // hint, never a fake result; the paths are final, so clients and the OpenAPI
 // document already know them.
 
@@ -26,15 +26,6 @@ const GROUPS: Record<string, { hint: string; routes: Planned[] }> = {
       { method: "GET", path: "/index/:id", summary: "An indexing job's progress" },
       { method: "POST", path: "/search", summary: "Search indexed code" },
       { method: "GET", path: "/stats", summary: "Index statistics" },
-    ],
-  },
-  tokens: {
-    hint: "token analysis and compression are not in this build yet",
-    routes: [
-      { method: "POST", path: "/analyze", summary: "Count and analyse the tokens of a text" },
-      { method: "POST", path: "/compress", summary: "Compress a context" },
-      { method: "GET", path: "/metrics", summary: "Token usage metrics" },
-      { method: "GET", path: "/recommendations", summary: "Ways to spend fewer tokens" },
     ],
   },
 }
