@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { MAX_FILE_BYTES, readRegularFile } from "./safe-read"
 import { dirname } from "node:path"
 
 // File helpers shared by every domain. Writes are atomic: a temp file in the
@@ -22,9 +23,7 @@ export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): voi
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode)
 }
 
-/** The file's text, or undefined when it does not exist. Other errors propagate. */
-export async function readTextIfExists(path: string): Promise<string | undefined> {
-  const file = Bun.file(path)
-  if (!(await file.exists())) return undefined
-  return file.text()
+/** The file's text, or undefined when it does not exist. Other errors propagate. Only regular files, at most 1 MB (see safe-read.ts). */
+export async function readTextIfExists(path: string, maxBytes = MAX_FILE_BYTES): Promise<string | undefined> {
+  return readRegularFile(path, maxBytes)
 }

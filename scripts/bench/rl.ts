@@ -100,12 +100,14 @@ function reach(n: string, from: number, to: number, win: number): number | null 
 
 const oracleLast = window("oracle", 800, 1000, (e) => e.reward)
 const oracleFirst = window("oracle", 0, 100, (e) => e.reward)
+const oracleSecond = window("oracle", 100, 200, (e) => e.reward)
 const rows = names.map((n) => {
   const last = window(n, 800, 1000, (e) => e.reward)
   return {
     router: n,
     "last 200 / oracle": (last / oracleLast).toFixed(3),
     "first 100 / oracle": (window(n, 0, 100, (e) => e.reward) / oracleFirst).toFixed(3),
+    "101-200 / oracle": (window(n, 100, 200, (e) => e.reward) / oracleSecond).toFixed(3),
     "to 90% of oracle": String(reach(n, 0, 500, 50) ?? "never"),
     "recovery after drift": String(reach(n, 500, 1000, 50) ?? "never"),
     "best role, last 200": `${(100 * window(n, 800, 1000, (e) => (e.best ? 1 : 0))).toFixed(1)}%`,

@@ -1,4 +1,5 @@
 import { AppError, ExitCode, defineError, isAppError } from "../errors"
+import { DbError } from "../store/sql"
 import { ErrorCode } from "./protocol"
 
 // Named errors of the ACP client and server. `RpcError` is what goes on the
@@ -65,5 +66,8 @@ export function invalidParams(issues: { path: string; message: string }[], what 
 export function toRpcError(e: unknown): { error: RpcErrorObject; internal: boolean } {
   if (e instanceof RpcError) return { error: e.toRpc(), internal: false }
   if (isAppError(e)) return { error: { code: ErrorCode.application, message: e.message, data: { code: e.code, hint: e.hint } }, internal: false }
+  // A value the database refused (SQLSTATE class 22, data exception: a number out of range, a bad
+  // date): the params were wrong, not the daemon.
+  if (e instanceof DbError && e.code.startsWith("22")) return { error: { code: ErrorCode.invalidParams, message: `Invalid params: ${e.message}`, data: { sqlstate: e.code } }, internal: false }
   return { error: { code: ErrorCode.internalError, message: "Internal error" }, internal: true }
 }

@@ -15,7 +15,7 @@ export default command({
   meta: { name: "logs", description: "Show an agent's log: lifecycle, prompts, text, tool calls, turn ends" },
   args: {
     id: { type: "positional", description: "Agent id", required: true },
-    limit: { type: "string", description: "How many of the latest entries (default 100, at most 1000)", default: "100" },
+    limit: { type: "string", integer: true, description: "How many of the latest entries (default 100, at most 1000)", default: "100" },
     follow: { type: "boolean", description: "Keep printing new entries (Ctrl-C ends)" },
   },
   async run(ctx, args) {

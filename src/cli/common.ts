@@ -2,6 +2,7 @@ import { defineCommand, type ArgsDef, type CommandDef, type CommandMeta, type Pa
 import { log, setVerbose, type Logger } from "../log"
 import { envelope, writeErr, writeOut } from "../output"
 import { mark } from "../trace"
+import { checkArgs, type CheckedArgDef } from "./args-check"
 
 // Shared arguments and the per-command context. A command file reads its args,
 // calls a domain function and prints through `ctx.emit`; it never decides
@@ -60,17 +61,39 @@ export function createCtx(json: boolean): Ctx & { close(): Promise<void> } {
 
 type CommonArgs = typeof commonArgs
 
-/** defineCommand with the common args, a context, and ordered teardown. */
+let commandPath: string | undefined
+
+/** The full name of the command being run (`scc exceptions create`), for messages; set by root.ts. */
+export function setCommandPath(path: string): void {
+  commandPath = path
+}
+
+/**
+ * defineCommand with the common args, a context, and ordered teardown. Every
+ * command's raw words are checked against its args first (args-check.ts):
+ * unknown flags, repeated single values and stray words are usage errors,
+ * and `multiple` options arrive as lists. `variadic` takes any number of
+ * positional words (read from `args._`).
+ */
 export function command<const A extends ArgsDef = {}>(def: {
   meta: CommandMeta
   args?: A
+  variadic?: boolean
   run: (ctx: Ctx, args: ParsedArgs<A & CommonArgs>) => unknown | Promise<unknown>
 }): CommandDef<A & CommonArgs> {
+  const allArgs = { ...(def.args ?? {}), ...commonArgs } as A & CommonArgs
   return defineCommand({
     meta: def.meta,
-    args: { ...(def.args ?? {}), ...commonArgs } as A & CommonArgs,
-    async run({ args }) {
+    args: allArgs,
+    async run({ args, rawArgs, cmd }) {
       mark(`run ${def.meta.name}`)
+      // A command with subcommands (mcp, stats) runs after its subcommand too, which checked its own words.
+      const subs = (cmd as { subCommands?: Record<string, unknown> }).subCommands
+      const first = rawArgs.find((a) => !a.startsWith("-"))
+      if (!(subs && first !== undefined && first in subs)) {
+        const { lists } = checkArgs(allArgs as Record<string, CheckedArgDef>, rawArgs, { command: commandPath ?? String(def.meta.name), variadic: def.variadic })
+        for (const [name, values] of Object.entries(lists)) (args as Record<string, unknown>)[name] = values
+      }
       if (args.verbose) setVerbose(true)
       const ctx = createCtx(Boolean(args.json))
       try {

@@ -7,6 +7,7 @@ import { keyValues } from "../output"
 
 const check = command({
   meta: { name: "check", description: "Embed a few texts with the configured provider and show what came back" },
+  variadic: true,
   args: { texts: { type: "positional", required: false, description: "Texts to embed (default: three samples)" } },
   async run(ctx, args) {
     const { config } = await loadConfig()

@@ -6,6 +6,7 @@ type ParamsView = { algorithm: string; params: Record<string, number>; ranges?: 
 
 export default command({
   meta: { name: "params", description: "Show the routing parameters, or set some: `cca rl params epsilon=0.1 discount=0.9`" },
+  variadic: true,
   async run(ctx, args) {
     const client = await connect()
     const pairs = args._.map(String)

@@ -1,6 +1,6 @@
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty"
 import { basename } from "../posix-path"
-import { lazy } from "./common"
+import { lazy, setCommandPath } from "./common"
 import { ExitCode, formatError, isAppError } from "../errors"
 import * as flag from "../flag"
 import { flushLogs, log } from "../log"
@@ -21,7 +21,7 @@ function programName(): Program {
 
 const prog = programName()
 
-const root = defineCommand({
+export const root = defineCommand({
   meta: {
     name: prog,
     version: VERSION,
@@ -54,6 +54,7 @@ const root = defineCommand({
     agents: lazy(() => import("./agents")),
     rl: lazy(() => import("./rl")),
     tokens: lazy(() => import("./tokens")),
+    memory: lazy(() => import("./memory")),
     worker: lazy(() => import("./worker")),
     mcp: lazy(() => import("./mcp")),
     plugin: lazy(() => import("./plugin")),
@@ -108,6 +109,7 @@ async function main(rawArgs: string[]): Promise<number> {
     return ExitCode.ok
   }
   try {
+    setCommandPath((await resolveChain(rawArgs)).names.join(" "))
     await runCommand(root, { rawArgs })
     return Number(process.exitCode ?? 0)
   } catch (e) {

@@ -5,6 +5,7 @@ import { aggregate, readExports } from "../stats/export"
 
 export default command({
   meta: { name: "aggregate", description: "Sum several users' exports per project and per team" },
+  variadic: true,
   args: { files: { type: "positional", description: "Files written by `stats export --json -o FILE`", required: false } },
   async run(ctx, args) {
     const files = args._.map(String)

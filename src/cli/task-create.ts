@@ -21,6 +21,7 @@ export default command({
     parent: { type: "string", description: "Parent task id" },
     "max-attempts": { type: "string", description: "Attempts before it fails for good (default tasks.max_attempts)" },
     timeout: { type: "string", description: "Seconds it may run (default tasks.timeout_s)" },
+    memory: { type: "boolean", default: true, description: "Use and feed the ReasoningBank for this task (--no-memory: neither)" },
   },
   async run(ctx, args) {
     const timeout = int("timeout", args.timeout)
@@ -33,6 +34,7 @@ export default command({
       parentId: args.parent || undefined,
       maxAttempts: int("max-attempts", args["max-attempts"]),
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      metadata: args.memory === false ? { memory: false } : undefined,
     }
     const client = await connect()
     const created = await client.post<{ id: string; task: TaskView }>("/api/v1/tasks", body)

@@ -9,7 +9,7 @@ export default command({
     status: { type: "string", description: "Only these statuses (comma-separated: pending,running,completed,failed,cancelled)" },
     role: { type: "string", description: "Only this role" },
     agent: { type: "string", description: "Only tasks of this agent" },
-    limit: { type: "string", description: "At most this many (1-500, default 50)" },
+    limit: { type: "string", integer: true, description: "At most this many (1-500, default 50)" },
     cursor: { type: "string", description: "Continue after this page (nextCursor of the previous one)" },
   },
   async run(ctx, args) {

@@ -49,7 +49,8 @@ export function describeSource(s: Source): string {
 }
 
 async function readToml(path: string): Promise<Record<string, unknown>> {
-  const text = await Bun.file(path).text()
+  const { readRegularFile } = await import("../safe-read")
+  const text = (await readRegularFile(path)) ?? ""
   try {
     return Bun.TOML.parse(text) as Record<string, unknown>
   } catch (e) {

@@ -35,6 +35,9 @@ export const DaemonSection = v.strictObject({
   rate_limit_ip_burst: v.optional(count, 400),
   /** Largest request body in bytes (413 above). */
   body_limit: v.optional(count, 1024 * 1024),
+  /** Open event streams (server-sent events) at once per API key and per client address (429 above). */
+  sse_per_key: v.optional(count, 64),
+  sse_per_ip: v.optional(count, 128),
   /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
   cors_origins: v.optional(v.array(nonEmpty), []),
   /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
@@ -225,6 +228,28 @@ export const LearningSection = v.strictObject({
 })
 export type LearningSection = v.InferOutput<typeof LearningSection>
 
+export const MemorySection = v.strictObject({
+  /** false: nothing is written from ended tasks and nothing is put into prompts (the routes and `cca memory` still work). */
+  enabled: v.optional(v.boolean(), true),
+  /** How an ended task becomes items: extractive (no model call: description, result, error) or agent (one extra short turn asking for JSON items). */
+  distiller: v.optional(v.picklist(["extractive", "agent"], "must be extractive or agent"), "extractive"),
+  /** Items distilled from one ended task, at most. */
+  max_items: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 or more"), v.maxValue(3, "must be at most 3")), 3),
+  /** Patterns put into a prompt. */
+  top_k: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 or more"), v.maxValue(10, "must be at most 10")), 1),
+  /** A pattern goes into a prompt only when its similarity to the task is at least this. */
+  min_similarity: v.optional(ratio, 0.5),
+  /** A new item this close (cosine) to a stored one of the same kind merges into it. */
+  merge_similarity: v.optional(ratio, 0.92),
+  /** Weight of shared words in the ranking (0: vectors alone). 0.5: chosen on the bench's dev split for the local model. */
+  lexical_weight: v.optional(ratio, 0.5),
+  /** Longest pattern content accepted, in characters. */
+  max_content_chars: v.optional(count, 20_000),
+  /** The vector index of each embedding model's patterns. */
+  index: v.optional(v.picklist(["hnsw", "ivfflat"], "must be hnsw or ivfflat"), "hnsw"),
+})
+export type MemorySection = v.InferOutput<typeof MemorySection>
+
 export const TokensSection = v.strictObject({
   compression: v.optional(nonEmpty, "auto"),
   max_context_tokens: v.optional(count, 200_000),
@@ -239,6 +264,8 @@ export const IndexingSection = v.strictObject({
   max_file_bytes: v.optional(count, 1024 * 1024),
   chunk_lines: v.optional(count, 80),
   parallelism: v.optional(count, 2),
+  /** Directories that may be indexed (a path must lie in one, after symlinks); "~" is the daemon user's home. */
+  roots: v.optional(v.array(nonEmpty), ["~"]),
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
@@ -270,6 +297,7 @@ export const CcaConfig = v.strictObject({
   acp: v.optional(AcpSection, {}),
   embeddings: v.optional(EmbeddingsSection, {}),
   learning: v.optional(LearningSection, {}),
+  memory: v.optional(MemorySection, {}),
   tokens: v.optional(TokensSection, {}),
   indexing: v.optional(IndexingSection, {}),
   client: v.optional(ClientSection, {}),

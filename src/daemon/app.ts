@@ -2,6 +2,8 @@ import { Elysia } from "elysia"
 import type { CcaConfig } from "../config/schema"
 import type { Logger } from "../log"
 import { isLoopback, presentedKey, type KeyRing, type Principal } from "./auth"
+import { checkBody, checkUrl } from "./body-check"
+import { StreamCaps } from "./stream-caps"
 import { errorResponse, toHttpError } from "./http-errors"
 import type { Metrics } from "./metrics"
 import { buildOpenApi, type RouteInfo } from "./openapi"
@@ -10,7 +12,8 @@ import type { DaemonContext } from "./context"
 import { API_PREFIX } from "./prefix"
 import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
-import { notAvailableRoutes } from "./routes/not-available"
+import { memoryRoutes } from "./routes/memory"
+import { codeRoutes } from "./routes/code"
 import { rlRoutes } from "./routes/rl"
 import { tokenRoutes } from "./routes/tokens"
 import { systemRoutes } from "./routes/system"
@@ -87,13 +90,17 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
     .use(tokenRoutes(ctx))
-    .use(notAvailableRoutes())
+    .use(memoryRoutes(ctx))
+    .use(codeRoutes(ctx))
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 
   const routeOf = routeLabeler(app.routes)
   let doc: Record<string, unknown> | undefined
   const openapi = (): Record<string, unknown> =>
     (doc ??= buildOpenApi(app.routes as unknown as RouteInfo[], { title: "cca daemon API", version: ctx.version }))
+
+  const principals = new WeakMap<Request, string>()
+  const streams = new StreamCaps(d.sse_per_key, d.sse_per_ip)
 
   function corsHeaders(request: Request): Record<string, string> | undefined {
     if (cors.size === 0) return undefined
@@ -127,6 +134,7 @@ export function createApp(deps: AppDeps): DaemonApp {
     const open = !authRequired || PUBLIC_PATHS.has(path) || (sessions !== undefined && isPublicUiPath(request.method, path))
     const key = open ? undefined : presentedKey(request.headers)
     const perKey = (principal: Principal) => {
+      principals.set(request, principal.keyId)
       const taken = byKey.take(principal.keyId, t0)
       return taken.ok ? undefined : limited(taken.retryAfterS, `key ${principal.keyId}`)
     }
@@ -177,9 +185,27 @@ export function createApp(deps: AppDeps): DaemonApp {
     const t0 = now()
     const path = pathOf(request.url)
     const refused = guard(request, path, ip, t0)
-    if (refused instanceof Promise) return refused.then((r) => (r ? finish(request, path, t0, r) : route(request, path, t0)), (e: unknown) => failed(request, path, t0, e))
+    if (refused instanceof Promise) return refused.then((r) => (r ? finish(request, path, t0, r) : admitted(request, path, t0, ip)), (e: unknown) => failed(request, path, t0, e))
     if (refused) return finish(request, path, t0, refused)
-    return route(request, path, t0)
+    return admitted(request, path, t0, ip)
+  }
+
+  /** Past auth and rate limits: the URL and the body are checked (body-check.ts) before routing. */
+  function admitted(request: Request, path: string, t0: number, ip: ClientIp): Response | Promise<Response> {
+    const badUrl = checkUrl(request.url)
+    if (badUrl) return finish(request, path, t0, badUrl)
+    if (request.method === "GET" && path.endsWith("/events")) {
+      const who = { key: principals.get(request), ip: typeof ip === "string" ? ip : ip() }
+      const refusedStream = streams.refuse(who)
+      if (refusedStream) return finish(request, path, t0, refusedStream)
+      const answer = route(request, path, t0)
+      return answer instanceof Response ? streams.track(who, answer, request.signal) : answer.then((r) => streams.track(who, r, request.signal))
+    }
+    if (request.body === null || request.method === "GET" || request.method === "HEAD") return route(request, path, t0)
+    return checkBody(request, d.body_limit).then(
+      (r) => (r instanceof Response ? finish(request, path, t0, r) : route(r, path, t0)),
+      (e: unknown) => failed(request, path, t0, e),
+    )
   }
 
   function route(request: Request, path: string, t0: number): Response | Promise<Response> {

@@ -3,6 +3,8 @@ import type { DocumentDecoration } from "elysia"
 import type { Embedder } from "../embeddings/types"
 import type { Cluster } from "../orchestrator/cluster"
 import type { Orchestrator } from "../orchestrator/orchestrator"
+import type { CodeIndex } from "../codeindex/service"
+import type { MemoryService } from "../memory/service"
 import type { RlService } from "../rl/service"
 import type { TokenService } from "../tokens/service"
 import type { AgentPool } from "../pool/types"
@@ -30,6 +32,10 @@ export type DaemonContext = {
   cluster?: Cluster
   /** The one embedder of [embeddings], shared by memory, code search and routing features; loads its model on first use. */
   embedder: Embedder
+  /** The ReasoningBank: patterns searched, stored, put into prompts (src/memory). */
+  memory: MemoryService
+  /** The code index: indexing jobs and search (src/codeindex). */
+  code: CodeIndex
   /** Learned routing: status, training, algorithm and parameters (src/rl). */
   rl: RlService
   /** Token counting, compression, metrics (src/tokens). */

@@ -1,6 +1,6 @@
 import * as v from "valibot"
 import { AppError, isAppError, type ErrorJSON } from "../errors"
-import { isTransient } from "../store/sql"
+import { DbError, isTransient } from "../store/sql"
 
 // Every failure the API answers is `{ "error": { code, message, hint, details? } }`
 // with the matching HTTP status; never a 200 with an error inside.
@@ -61,6 +61,7 @@ export function toHttpError(code: string | number, error: unknown): { status: nu
   }
   // The database restarting or unreachable: a dependency that is down, not a bug. Postgres.js reconnects on the next query.
   if (isTransient(error)) return { status: 503, body: { code: "store_unavailable", message: "the database does not answer", hint: "retry shortly; if it lasts, check postgres.url and the PostgreSQL server (GET /api/v1/health)" } }
+  if (error instanceof DbError && error.code.startsWith("22")) return { status: 400, body: { code: "validation", message: `a value was refused by the database: ${error.message}`, hint: "check the request's values (numbers in range, valid text)" } }
   if (typeof code === "number" && code >= 400) return { status: code, body: { code: "http_error", message: error instanceof Error ? error.message : String(error) } }
   return { status: 500, body: { code: "internal", message: "internal error", hint: "the daemon log has the details" } }
 }

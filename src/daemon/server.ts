@@ -8,6 +8,9 @@ import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { createEmbedder } from "../embeddings/embedder"
+import { MemoryEndHook, MemoryStage } from "../memory/loop"
+import { MemoryService } from "../memory/service"
+import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
 import { TokenService } from "../tokens/service"
@@ -174,6 +177,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => pool.close())
     const embedder = createEmbedder(config.embeddings)
     cleanup.push(() => embedder.close?.())
+    const memory = new MemoryService({ db: store.sql, embedder, vectors: store.vectors, config: config.memory, log })
+    // The ReasoningBank's loop: only when on and the database has vectors (nothing runs for it otherwise).
+    const memoryLoop = config.memory.enabled && store.vectors.available
     // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
     const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
     cleanup.push(() => rl.close())
@@ -193,8 +199,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
-      stages: [...(opts.stages ?? [])],
-      endHooks: [...(opts.endHooks ?? [])],
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
+      endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
     Object.assign(hooks, acpHooks({ orchestrator, store }), {
@@ -216,8 +222,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => cluster.stop())
 
     const ctx: DaemonContext = {
+      code: new CodeIndex({ db: store.sql, config: config.indexing }),
       rl,
       tokens,
+      memory,
       version: VERSION,
       embedder,
       daemonId,
@@ -256,14 +264,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const http = Bun.serve<SocketData>({
       hostname: config.daemon.bind,
       port: config.daemon.http_port,
-      maxRequestBodySize: config.daemon.body_limit,
+      // The app reads bodies itself, capped at body_limit with a JSON 413 (body-check.ts); Bun's own cap
+      // (a bare 413) only stops what no client of this API sends.
+      maxRequestBodySize: Math.max(config.daemon.body_limit * 16, 64 * 1024 * 1024),
       idleTimeout: 60,
       fetch(request, server) {
-        if (request.url.endsWith("/events") || request.url.includes("/events?")) server.timeout(request, 0) // SSE streams stay open
-        if (!wantsUpgrade(request)) return app.handle(request, () => server.requestIP(request)?.address ?? "unknown")
+        const ip = () => server.requestIP(request)?.address ?? "unknown"
+        // Problem: the idle timeout used to be lifted for every path ending in /events before auth, so
+        // unauthenticated sockets stayed open forever. Fix: only a 200 event stream lifts it, and a
+        // refused request (401, 429) closes its connection at once.
+        const answered = (r: Response | undefined): Response | undefined => {
+          if (!r) return r
+          if (r.status === 200 && r.headers.get("content-type")?.startsWith("text/event-stream")) server.timeout(request, 0)
+          else if (r.status === 401 || r.status === 429) r.headers.set("connection", "close")
+          return r
+        }
+        if (!wantsUpgrade(request)) {
+          const r = app.handle(request, ip)
+          return r instanceof Response ? answered(r) : r.then(answered)
+        }
         let upgraded = false
         allowUpgrade(request, (data) => (upgraded = server.upgrade(request, { data })))
-        return Promise.resolve(app.handle(request, () => server.requestIP(request)?.address ?? "unknown")).then((r) => (upgraded ? undefined : r))
+        return Promise.resolve(app.handle(request, ip)).then((r) => (upgraded ? undefined : answered(r)))
       },
       websocket: sockets,
     })

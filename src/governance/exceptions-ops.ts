@@ -2,7 +2,7 @@ import { NotFoundError, UsageError } from "../errors"
 import * as flag from "../flag"
 import { paths, repoPaths } from "../paths"
 import { isExpired, newExceptionId, resolveExpiry, type ExceptionScope, type ExceptionTargets, type ExpiryArgs, type LocalException } from "./exceptions"
-import { readStore, updateStore, type StoreFile } from "./exceptions-store"
+import { backupPath, readStore, updateStore, type StoreFile } from "./exceptions-store"
 import { localStores } from "./explain"
 import { findWorkspace } from "./workspace"
 
@@ -82,15 +82,20 @@ export type CreateRequest = ExpiryArgs & {
   now: Date
 }
 
-export async function createException(req: CreateRequest): Promise<{ exception: LocalException; scope: "user" | "repo"; path: string; warnings: string[] }> {
-  const reason = req.reason?.trim()
-  if (!reason) throw new UsageError("an exception needs a reason", { hint: '--reason "why you need it, e.g. a ticket id"' })
+function targetsOf(given: ExceptionTargets): ExceptionTargets {
   const allow: ExceptionTargets = {}
   for (const key of ["plugins", "mcp_servers", "base_images"] as const) {
-    const items = (req.allow[key] ?? []).map((s) => s.trim()).filter(Boolean)
+    const items = (given[key] ?? []).map((s) => s.trim()).filter(Boolean)
     if (items.length > 0) allow[key] = items
   }
   if (Object.keys(allow).length === 0) throw new UsageError("name what the exception allows", { hint: "--allow-plugin NAME@MARKETPLACE, --allow-mcp NAME or --allow-image IMAGE" })
+  return allow
+}
+
+export async function createException(req: CreateRequest): Promise<{ exception: LocalException; scope: "user" | "repo"; path: string; warnings: string[] }> {
+  const reason = req.reason?.trim()
+  if (!reason) throw new UsageError("an exception needs a reason", { hint: '--reason "why you need it, e.g. a ticket id"' })
+  const allow = targetsOf(req.allow)
   const expires = resolveExpiry(req, req.now)
   let file: StoreFile = { path: paths.userExceptions(), scope: "user" }
   if (req.shared) {
@@ -134,4 +139,31 @@ export async function cleanupExceptions(opts: { now: Date; cwd?: string }): Prom
     for (const e of expired) removed.push({ id: e.id, scope: file.scope, expires_at: e.expires_at })
   }
   return { removed, warnings }
+}
+
+/** Empty one store (`scc exceptions reset --user|--repo --yes`), after copying it to `<file>.bak-YYYYMMDD`. */
+export async function resetExceptions(opts: { scope: "user" | "repo"; now: Date; cwd?: string }): Promise<{ path: string; removed: number; backup: string | null }> {
+  let file: StoreFile = { path: paths.userExceptions(), scope: "user" }
+  if (opts.scope === "repo") {
+    const repo = await repoStore(opts.cwd)
+    if (!repo) throw new UsageError("--repo resets <repo>/.scc/exceptions.json, but this is not inside a git repository", { hint: "run it inside the repository" })
+    file = repo
+  }
+  const read = await readStore(file.path, opts.now)
+  const { existsSync, copyFileSync } = await import("node:fs")
+  if (!existsSync(file.path)) return { path: file.path, removed: 0, backup: null }
+  const backup = backupPath(file.path, opts.now)
+  copyFileSync(file.path, backup)
+  await updateStore(file, opts.now, () => [])
+  return { path: file.path, removed: read.exceptions.length, backup }
+}
+
+/** The org config entry a policy exception needs (`--policy --id ID`): for the config repository, not a local file. */
+export function policySnippet(req: CreateRequest & { id: string | undefined }): { id: string; reason: string; allow: ExceptionTargets; expires_at: string } {
+  const id = req.id?.trim()
+  if (!id) throw new UsageError("--policy needs --id: the id the exception gets in the org config", { hint: "--policy --id TICKET-123" })
+  const reason = req.reason?.trim()
+  if (!reason) throw new UsageError("an exception needs a reason", { hint: '--reason "why you need it, e.g. a ticket id"' })
+  const allow = targetsOf(req.allow)
+  return { id, reason, allow, expires_at: resolveExpiry(req, req.now).toISOString() }
 }

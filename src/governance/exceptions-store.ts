@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors"
+import { readRegularFile } from "../safe-read"
 import { isExpired, type LocalException, type LocalScope, type ScopedLocalException } from "./exceptions"
 
 // The local exception files: { "schema_version": 1, "exceptions": [...] }.
@@ -19,6 +20,8 @@ export type StoreRead = {
   warnings: string[]
   /** Written by a newer schema: ignored, and must not be overwritten. */
   newer: boolean
+  /** File-level fields this version does not know; kept on every rewrite (forward compatibility). */
+  extra?: Record<string, unknown>
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string")
@@ -33,7 +36,7 @@ function asEntry(raw: unknown): LocalException | undefined {
   return raw as LocalException
 }
 
-function backupPath(path: string, now: Date): string {
+export function backupPath(path: string, now: Date): string {
   const day = now.toISOString().slice(0, 10).replaceAll("-", "")
   const { existsSync } = require("node:fs") as typeof import("node:fs")
   let candidate = `${path}.bak-${day}`
@@ -50,7 +53,7 @@ function moveAside(path: string, why: string, now: Date): StoreRead {
 
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await Bun.file(path).text()
+    return await readRegularFile(path)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT" || code === "ENOTDIR") return undefined
@@ -85,7 +88,8 @@ export async function readStore(path: string, now: Date): Promise<StoreRead> {
     if (entry) exceptions.push(entry)
     else warnings.push(`${path}: exceptions[${i}] is malformed (needs id, reason, expires_at and allow); skipped, and dropped on the next write`)
   })
-  return { exceptions, warnings, newer: false }
+  const { schema_version: _v, exceptions: _e, ...extra } = file
+  return { exceptions, warnings, newer: false, extra }
 }
 
 /**
@@ -102,7 +106,8 @@ export async function updateStore(
   if (current.newer) throw new ConfigError(`${file.path} was written by a newer scc; not overwriting it`, { hint: "upgrade scc, or move the file aside yourself" })
   const after = change(current.exceptions).filter((e) => !isExpired(e, now))
   const { writeJsonAtomic } = await import("../files")
-  writeJsonAtomic(file.path, { schema_version: STORE_SCHEMA_VERSION, exceptions: after }, file.scope === "repo" ? 0o644 : 0o600)
+  // Unknown fields, of the file and of each entry (entries are kept as read), survive the rewrite.
+  writeJsonAtomic(file.path, { ...current.extra, schema_version: STORE_SCHEMA_VERSION, exceptions: after }, file.scope === "repo" ? 0o644 : 0o600)
   return { before: current.exceptions, after, warnings: current.warnings }
 }
 

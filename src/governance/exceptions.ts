@@ -68,9 +68,9 @@ export const DEFAULT_TTL = "8h"
 export const MAX_TTL_MS = 24 * 3_600_000
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-/** `30m`, `8h`, `1d`: more than zero, at most 24 hours. */
+/** `30m`, `8h`, `1d` (units in either case: `8H`): more than zero, at most 24 hours. */
 export function parseTtl(ttl: string): number {
-  const m = /^(\d+)([mhd])$/.exec(ttl.trim())
+  const m = /^(\d+)([mhd])$/.exec(ttl.trim().toLowerCase())
   if (!m) throw new UsageError(`--ttl '${ttl}' is not a duration`, { hint: "give minutes, hours or days, like --ttl 30m, --ttl 8h or --ttl 1d" })
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]
   if (ms <= 0) throw new UsageError(`--ttl '${ttl}' must be longer than zero`, { hint: "--ttl 8h" })

@@ -3,6 +3,7 @@ import { mark } from "../trace"
 import { loadProjectConfig } from "../org/project"
 import { orgSettings } from "../org/settings"
 import { paths, repoPaths } from "../paths"
+import { isExpired } from "./exceptions"
 import { readStores, type StoreFile } from "./exceptions-store"
 import { computeEffectiveConfig } from "./merge"
 import { realHost, type Host } from "./stdio"
@@ -30,6 +31,8 @@ export type ExplainOptions = {
 export type Explained = EffectiveConfig & {
   org: { name: string; source: string; origin: "network" | "cache" | "file"; stale: boolean; fetched_at: string | null }
   workspace: { root: string; project_config: string | null }
+  /** Local exceptions past their expiry, still in the files (`scc exceptions cleanup` removes them). */
+  expired_local_exceptions: number
 }
 
 /** The local exception files that apply: the user's, then the repository's (inside one). */
@@ -81,6 +84,7 @@ export function explainFrom(inputs: ExplainInputs, image?: string): Explained {
     warnings: [...org.warnings, ...(project?.warnings ?? []), ...local.warnings, ...result.warnings],
     org: { name: org.config.organization.name, source: org.source, origin: org.origin, stale: org.stale, fetched_at: org.fetchedAt ?? null },
     workspace: { root: inputs.root, project_config: project?.path ?? null },
+    expired_local_exceptions: local.exceptions.filter((e) => isExpired(e, inputs.now)).length,
   }
 }
 

@@ -1,36 +1,55 @@
 import { casefold, isAscii } from "./match"
 
-// Normalised forms of the two kinds of references policy talks about.
+// Normalised forms of the two kinds of references policy talks about, as
+// upstream scc normalises them. One function each, used by `config
+// validate`, the merge and the audit, so the three always agree.
 //
 // Plugins: `name@marketplace`. A bare `name` means the org's only marketplace
-// when it defines exactly one; with none or several it is ambiguous, and the
-// plugin is refused with a message that says how to write it.
+// when it defines exactly one, Claude Code's official marketplace
+// (`claude-plugins-official`) when it defines none; with several it is
+// ambiguous, and the plugin is refused with a message that says how to write
+// it. `@mkt/name` (npm style) is `name@mkt`; `name@@mkt` is invalid.
 //
-// Images, for policy: casefolded, Docker Hub's defaults dropped
-// (`docker.io/library/ubuntu` and `ubuntu` are one image), `:latest` added
-// when neither tag nor digest is given; tags and digests are kept. Other
-// registries and namespaces are kept as written (`ghcr.io/acme/tool` never
-// equals `acme/tool`). A pattern without a tag or digest (`ubuntu`) matches
-// every tag of that repository; `ubuntu:*` does too; `ubuntu:22.04` only that.
+// Images, for policy: casefolded and fully qualified, the way the container
+// engine resolves them: `ubuntu` is `docker.io/library/ubuntu:latest`,
+// `acme/tool` is `docker.io/acme/tool:latest`, and Docker Hub's other names
+// (index.docker.io, registry-1.docker.io) are docker.io. Tags and digests
+// are kept. Patterns are qualified the same way, so `docker.io/*` means
+// Docker Hub only and `ubuntu` means Docker Hub's ubuntu; a pattern whose
+// first part is a glob (`*`, `*/evil/*`) is kept as written. A pattern
+// without a tag or digest matches every tag of that repository; `ubuntu:*`
+// does too; `ubuntu:22.04` only that.
+
+/** Claude Code's official marketplace: where a bare plugin name points when the org defines none. */
+export const OFFICIAL_MARKETPLACE = "claude-plugins-official"
 
 export type PluginRef = { ref: string; name: string; marketplace: string; folded: [full: string, name: string] }
 
 export type PluginRefResult = { ok: true; plugin: PluginRef } | { ok: false; error: string }
 
-/** `name@marketplace`, or a bare name resolved against the org's marketplaces. */
+/** `name@marketplace`, `@marketplace/name`, or a bare name resolved against the org's marketplaces. */
 export function normalizePluginRef(raw: string, marketplaces: readonly string[]): PluginRefResult {
   const s = raw.trim()
-  const at = s.lastIndexOf("@")
-  let name = at === -1 ? s : s.slice(0, at)
-  let marketplace = at === -1 ? "" : s.slice(at + 1)
+  if (s.includes("@@")) return { ok: false, error: `Plugin '${raw}' has '@@'; write it as name@marketplace` }
+  let name: string
+  let marketplace: string
+  let at: number
+  const npm = /^@([^@/]+)\/([^@/]+)$/.exec(s)
+  if (npm) {
+    ;[name, marketplace, at] = [npm[2]!, npm[1]!, 0]
+  } else {
+    at = s.lastIndexOf("@")
+    if (s.indexOf("@") !== at) return { ok: false, error: `Plugin '${raw}' has more than one '@'; write it as name@marketplace` }
+    name = at === -1 ? s : s.slice(0, at)
+    marketplace = at === -1 ? "" : s.slice(at + 1)
+  }
   name = name.trim()
   marketplace = marketplace.trim()
   if (!name) return { ok: false, error: `Plugin '${raw}' has no name; write it as name@marketplace` }
   if (at !== -1 && !marketplace) return { ok: false, error: `Plugin '${raw}' has an empty marketplace; write it as name@marketplace` }
   if (at === -1) {
     if (marketplaces.length === 1) marketplace = marketplaces[0]!
-    else if (marketplaces.length === 0)
-      return { ok: false, error: `Plugin '${name}' names no marketplace and the org config defines none; write it as name@marketplace` }
+    else if (marketplaces.length === 0) marketplace = OFFICIAL_MARKETPLACE
     else
       return {
         ok: false,
@@ -65,14 +84,16 @@ function splitImage(ref: string): ImageParts {
   return { registryPath: rest, tag, digest }
 }
 
-function dropHubDefaults(path: string): string {
-  for (const hub of HUB_REGISTRIES) {
-    if (path.startsWith(hub)) {
-      path = path.slice(hub.length)
-      break
-    }
-  }
-  if (path.startsWith("library/") && path.indexOf("/", 8) === -1) path = path.slice(8)
+const GLOB = /[*?[]/
+
+/** `docker.io/library/name` for a Docker Hub path; other registries kept. `path` is casefolded, without tag or digest. */
+function qualify(path: string): string {
+  const slash = path.indexOf("/")
+  const first = slash === -1 ? "" : path.slice(0, slash)
+  if (GLOB.test(first)) return path // a glob where the registry would be: as written
+  const hasRegistry = slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")
+  if (!hasRegistry) return slash === -1 ? `docker.io/library/${path}` : `docker.io/${path}`
+  for (const hub of HUB_REGISTRIES) if (path.startsWith(hub)) return `docker.io/${path.slice(hub.length)}`
   return path
 }
 
@@ -86,7 +107,7 @@ export function imageRef(raw: string): string {
 /** The casefolded policy forms of an image: the full reference, then the bare repository. */
 export function imagePolicyForms(raw: string): [full: string, repository: string] {
   const { registryPath, tag, digest } = splitImage(casefold(raw))
-  const repo = dropHubDefaults(registryPath)
+  const repo = qualify(registryPath)
   let full = repo
   if (tag !== undefined) full += `:${tag}`
   if (digest !== undefined) full += `@${digest}`
@@ -94,12 +115,18 @@ export function imagePolicyForms(raw: string): [full: string, repository: string
   return [full, repo]
 }
 
-/** The policy form of the normalised full reference (`ubuntu` -> `ubuntu:latest`). */
+/** The policy form of the normalised full reference (`ubuntu` -> `docker.io/library/ubuntu:latest`). */
 export function normalizeImage(raw: string): string {
   return imagePolicyForms(raw)[0]
 }
 
-/** How an image pattern is matched: casefolded, Docker Hub's defaults dropped, globs kept. */
+/** How an image pattern is matched: casefolded and qualified as an image is, globs kept. */
 export function imagePattern(pattern: string): string {
-  return dropHubDefaults(casefold(pattern))
+  const p = casefold(pattern)
+  if (GLOB.test(p[0] ?? "")) return p // `*`, `*/evil/*`: as written
+  const { registryPath, tag, digest } = splitImage(p)
+  let out = qualify(registryPath)
+  if (tag !== undefined) out += `:${tag}`
+  if (digest !== undefined) out += `@${digest}`
+  return out
 }

@@ -133,9 +133,28 @@ export function renderExplain(x: Explained): string {
     ["Org", `${x.org.name} (${x.org.source}, ${origin}${x.org.stale ? ", STALE" : ""})`],
     ["Workspace", `${x.workspace.root}${x.workspace.project_config ? " (.scc.yaml)" : " (no .scc.yaml)"}`],
   ])
-  return [head, `Effective configuration\n${indent(decisionsTable(x.decisions))}`, blockedSection(x.blocked), deniedSection(x.denied), exceptionsSection(x.exceptions)].join(
-    "\n\n",
-  )
+  const parts = [head, `Effective configuration\n${indent(decisionsTable(x.decisions))}`, blockedSection(x.blocked), deniedSection(x.denied), exceptionsSection(x.exceptions)]
+  const fixes = unblockHints(x.denied)
+  if (fixes) parts.push(fixes)
+  if (x.expired_local_exceptions > 0)
+    parts.push(`${x.expired_local_exceptions} local exception(s) have expired and do nothing; remove them with: scc exceptions cleanup`)
+  return parts.join("\n\n")
+}
+
+/** Shell quoting for a suggested command line: plain words as they are, anything else in single quotes. */
+const quote = (s: string) => (/^[\w@./:+-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`)
+
+/** The `scc unblock` line for each denied item (a security block needs a policy exception instead). */
+export function unblockHints(denied: readonly DeniedItem[]): string | undefined {
+  if (denied.length === 0) return undefined
+  const seen = new Set<string>()
+  const lines: string[] = []
+  for (const d of denied) {
+    if (seen.has(d.item)) continue
+    seen.add(d.item)
+    lines.push(`scc unblock ${quote(d.item)} --ttl 8h --reason "..."`)
+  }
+  return `To allow a denied item for a while:\n${indent(lines.join("\n"))}`
 }
 
 export function renderField(v: FieldView): string {

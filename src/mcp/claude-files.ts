@@ -46,7 +46,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * is left untouched: the error names it.
  */
 export async function registerMcpServer(path: string, name: string, server: StdioServer, newFileMode = 0o600): Promise<Registered> {
-  const text = await readTextIfExists(path)
+  const text = await readTextIfExists(path, 64 * 1024 * 1024) // Claude Code's ~/.claude.json grows with its history
   // A dotfile manager's symlink stays a symlink: the file it points to is replaced.
   const file = text === undefined ? path : realpathSync(path)
   let config: unknown = {}

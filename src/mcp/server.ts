@@ -34,7 +34,7 @@ export type CcaServerOptions = {
 export type CcaServer = { mcp: McpServer; tools: ToolDef[]; close(): Promise<void> }
 
 const INSTRUCTIONS = `cca runs a pool of Claude Code agents behind a daemon. Start work with cca_task (wait=true to get the result), follow it with cca_status, see who is working with cca_agents and cca_workloads. If a tool says no daemon is answering, the user starts one with \`cca daemon\`.`
-const AGENT_INSTRUCTIONS = ` You are one of the pool's agents: hand self-contained subtasks to other agents with cca_delegate and report how far you are with cca_report_progress.`
+const AGENT_INSTRUCTIONS = ` You are one of the pool's agents: hand self-contained subtasks to other agents with cca_delegate and report how far you are with cca_report_progress. cca_memory finds strategies and pitfalls from earlier similar tasks.`
 
 export function toolsOf(ctx: ToolContext): ToolDef[] {
   return [...taskTools(ctx), ...agentTools(ctx), ...memoryTools(ctx), ...rlTools(ctx), ...tokenTools(ctx), ...codeTools(ctx), ...agentModeTools(ctx)]

@@ -40,7 +40,9 @@ export function sha256(data: string | Uint8Array): string {
 
 async function readBytes(path: string): Promise<Uint8Array | undefined> {
   try {
-    return await Bun.file(path).bytes()
+    const { readRegularFile } = await import("../safe-read")
+    const text = await readRegularFile(path, 16 * 1024 * 1024) // a generated 1,000-plugin org config is ~0.5 MB
+    return text === undefined ? undefined : new TextEncoder().encode(text)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
     throw e
@@ -71,17 +73,46 @@ function parseMeta(bytes: Uint8Array): CacheMeta | undefined {
  * to another source, or its hash does not match its meta. Expiry is the
  * caller's business (a stale cache is still a fallback).
  */
-export async function readCache(source: string): Promise<CachedOrg | undefined> {
-  const [metaBytes, bytes] = await Promise.all([readBytes(paths.orgConfigMeta()), readBytes(paths.orgConfigCache())])
+export async function readCache(source: string, warnings?: string[]): Promise<CachedOrg | undefined> {
+  let metaBytes: Uint8Array | undefined
+  let bytes: Uint8Array | undefined
+  try {
+    ;[metaBytes, bytes] = await Promise.all([readBytes(paths.orgConfigMeta()), readBytes(paths.orgConfigCache())])
+  } catch (e) {
+    // A directory, FIFO or huge file where the cache should be: named, not "This is a bug".
+    if (warnings && (e as { code?: string }).code === "config") {
+      warnings.push(`${(e as Error).message}; ignoring the cache and fetching again`)
+      return undefined
+    }
+    throw e
+  }
   const meta = metaBytes && parseMeta(metaBytes)
-  if (!meta || meta.source !== source || !bytes || sha256(bytes) !== meta.sha256) return undefined
+  if (!meta || meta.source !== source || !bytes) {
+    if (metaBytes && !meta && bytes) corrupt(warnings, "its meta file is not readable")
+    return undefined
+  }
+  if (sha256(bytes) !== meta.sha256) return corrupt(warnings, "its content does not match the hash recorded when it was fetched")
   const text = new TextDecoder().decode(bytes)
   if (meta.cli_version !== VERSION) return revalidate(text, meta)
   try {
     return { config: JSON.parse(text) as OrgConfig, meta, text }
   } catch {
-    return undefined
+    return corrupt(warnings, "it is not valid JSON")
   }
+}
+
+/** A corrupt cache: kept aside as `<cache>.corrupt-<time>` for a look, with a warning; the caller fetches again. */
+function corrupt(warnings: string[] | undefined, why: string): undefined {
+  const { renameSync, existsSync } = require("node:fs") as typeof import("node:fs")
+  const path = paths.orgConfigCache()
+  const to = `${path}.corrupt-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`
+  try {
+    if (existsSync(path)) renameSync(path, to)
+    warnings?.push(`the cached org config at ${path} is corrupt (${why}); kept it as ${to} and fetched the org config again`)
+  } catch (e) {
+    warnings?.push(`the cached org config at ${path} is corrupt (${why}) and could not be moved aside: ${(e as Error).message}`)
+  }
+  return undefined
 }
 
 /** Another CLI version wrote this cache: validate it once more (slow path, rare). */

@@ -48,7 +48,8 @@ export async function loadOrgConfig(opts: LoadOrgOptions = {}): Promise<LoadedOr
   const now = opts.now?.() ?? Date.now()
   if (source.kind === "file") return loadFile(source, now)
 
-  const cached = await readCache(source.spec)
+  const cacheWarnings: string[] = []
+  const cached = await readCache(source.spec, cacheWarnings)
   if (cached && !opts.refresh && !isExpired(cached.meta, now)) return fromCache(cached, "cache", false, [])
   if (opts.offline ?? flag.sccOffline()) {
     if (!cached) {
@@ -61,7 +62,8 @@ export async function loadOrgConfig(opts: LoadOrgOptions = {}): Promise<LoadedOr
     return fromCache(cached, "cache", stale, warnings)
   }
   const { refreshFromUrl } = await import("./refresh")
-  return refreshFromUrl(source, cached, { auth: settings.auth, timeoutMs: opts.timeoutMs ?? timeoutFromEnv(), now })
+  const loaded = await refreshFromUrl(source, cached, { auth: settings.auth, timeoutMs: opts.timeoutMs ?? timeoutFromEnv(), now })
+  return cacheWarnings.length === 0 ? loaded : { ...loaded, warnings: [...cacheWarnings, ...loaded.warnings] }
 }
 
 /** A local file: re-validated only when its content changed since it was cached. */

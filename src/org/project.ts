@@ -1,3 +1,4 @@
+import { readRegularFile } from "../safe-read"
 import { ConfigError } from "../errors"
 import { repoPaths } from "../paths"
 import type { ProjectConfig } from "./schema"
@@ -9,15 +10,14 @@ export type LoadedProjectConfig = { config: ProjectConfig; path: string; warning
 
 export async function loadProjectConfig(workspaceRoot: string): Promise<LoadedProjectConfig | null> {
   const path = repoPaths.projectConfig(workspaceRoot)
-  let text: string
+  let text: string | undefined
   try {
-    text = await Bun.file(path).text()
+    text = await readRegularFile(path)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === "ENOENT" || code === "ENOTDIR") return null
+    if (e instanceof ConfigError) throw e
     throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`, { hint: "check the file's permissions" })
   }
-  if (text.trim() === "") return null
+  if (text === undefined || text.trim() === "") return null
   return parseProjectConfig(text, path)
 }
 

@@ -5,7 +5,7 @@ import * as v from "valibot"
 // never fatal, so an org can publish keys a newer CLI understands.
 
 const Patterns = v.array(v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty")))
-const Hours = v.pipe(v.number(), v.minValue(0, "must be 0 or more"))
+const Hours = v.pipe(v.number(), v.finite("must be a finite number of hours"), v.minValue(0, "must be 0 or more"))
 
 export const NetworkPolicy = v.picklist(["unrestricted", "corp-proxy-only", "isolated"])
 export type NetworkPolicy = v.InferOutput<typeof NetworkPolicy>

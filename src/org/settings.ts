@@ -1,3 +1,4 @@
+import { readRegularFile } from "../safe-read"
 import * as flag from "../flag"
 import { paths } from "../paths"
 
@@ -17,14 +18,8 @@ export type OrgSettings = {
 type Plain = { organization_source?: { url?: unknown; auth?: unknown }; team?: unknown }
 
 async function readPlainUserConfig(): Promise<{ url?: string; auth?: string; team?: string }> {
-  let text: string
-  try {
-    text = await Bun.file(paths.sccConfigFile()).text()
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return {}
-    throw e
-  }
-  if (text.trim() === "") return {}
+  const text = await readRegularFile(paths.sccConfigFile())
+  if (text === undefined || text.trim() === "") return {}
   let raw: Plain | undefined
   try {
     raw = JSON.parse(text) as Plain

@@ -1,5 +1,7 @@
 import * as v from "valibot"
-import { firstMatch } from "../governance/match"
+import { activePolicyExceptions } from "../governance/exceptions"
+import { firstMatchFolded } from "../governance/match"
+import { normalizePluginRef } from "../governance/refs"
 import { VERSION } from "../version"
 import { fromIssue, jsonPath, unknownKeys, type ConfigIssue } from "./issues"
 import { OrgConfig } from "./schema"
@@ -21,28 +23,51 @@ export function validateOrgConfig(raw: unknown): OrgValidation {
   const errors = parsed.success ? [] : parsed.issues.map(fromIssue)
   for (const e of errors) if (e.path === "schema_version") e.hint = "this CLI reads schema version 1.x; update scc if the org publishes a newer schema"
   // On the raw data, so `config validate` reports these alongside schema errors.
-  errors.push(...crossCheck(raw as Record<string, unknown>))
+  errors.push(...crossCheck(raw as Record<string, unknown>, warnings))
   return parsed.success && errors.length === 0 ? { config: parsed.output, errors, warnings } : { errors, warnings }
 }
 
 const field = (obj: unknown, key: string): unknown => (obj !== null && typeof obj === "object" ? (obj as Record<string, unknown>)[key] : undefined)
 const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : [])
 
-function crossCheck(raw: Record<string, unknown>): ConfigIssue[] {
+function crossCheck(raw: Record<string, unknown>, warnings: string[]): ConfigIssue[] {
   const errors: ConfigIssue[] = []
   const blocked = strings(field(raw.security, "blocked_plugins"))
   const allowed = strings(field(raw.defaults, "allowed_plugins"))
-  const enabled = field(raw.defaults, "enabled_plugins")
-  ;(Array.isArray(enabled) ? enabled : []).forEach((plugin: unknown, i) => {
-    if (typeof plugin !== "string" || plugin.trim() === "") return // the schema reports it
-    const path = jsonPath(["defaults", "enabled_plugins", i])
-    const blockedBy = firstMatch(plugin, blocked)
+  const marketplaces = Object.keys((field(raw, "marketplaces") ?? {}) as object)
+  // The same normaliser as the merge and the audit: a ref validate accepts is one the merge accepts.
+  const refs = (list: unknown, at: (string | number)[]) =>
+    (Array.isArray(list) ? list : []).flatMap((plugin: unknown, i) => {
+      if (typeof plugin !== "string" || plugin.trim() === "") return [] // the schema reports it
+      const path = jsonPath([...at, i])
+      const r = normalizePluginRef(plugin, marketplaces)
+      if (!r.ok) {
+        errors.push({ path, message: r.error })
+        return []
+      }
+      return [{ path, plugin, folded: r.plugin.folded, ref: r.plugin.ref }]
+    })
+  const profiles = field(raw, "profiles")
+  if (profiles !== null && typeof profiles === "object")
+    for (const [team, p] of Object.entries(profiles)) refs(field(p, "additional_plugins"), ["profiles", team, "additional_plugins"])
+  // A blocked default plugin is a retroactive block, as upstream has it: that
+  // one plugin stays out of every session (blocked_by, source org.security)
+  // and the rest of the config stays in force, so a warning, not an error.
+  const listed = Array.isArray(raw.exceptions) ? raw.exceptions.filter((e) => e !== null && typeof e === "object" && typeof e.id === "string") : []
+  const policy = activePolicyExceptions(listed, null, new Date())
+  for (const { path, plugin, folded, ref } of refs(field(raw.defaults, "enabled_plugins"), ["defaults", "enabled_plugins"])) {
+    const blockedBy = firstMatchFolded(folded, blocked)
     if (blockedBy !== undefined) {
-      errors.push({ path, message: `'${plugin}' is enabled but blocked by security.blocked_plugins pattern '${blockedBy}'` })
-    } else if (allowed.length > 0 && firstMatch(plugin, allowed) === undefined) {
+      const lift = policy.find((e) => firstMatchFolded(folded, strings(field(e.allow, "plugins"))) !== undefined)
+      warnings.push(
+        lift
+          ? `${path}: '${ref}' is blocked by security.blocked_plugins pattern '${blockedBy}', lifted by policy exception '${lift.id}'`
+          : `${path}: '${ref}' is blocked by security.blocked_plugins pattern '${blockedBy}' (a retroactive block: sessions start without it; a policy exception can lift it)`,
+      )
+    } else if (allowed.length > 0 && firstMatchFolded(folded, allowed) === undefined) {
       errors.push({ path, message: `'${plugin}' is enabled but matches no pattern in defaults.allowed_plugins` })
     }
-  })
+  }
   const min = raw.min_cli_version
   if (typeof min === "string" && /^\d+\.\d+\.\d+/.test(min) && compareVersions(min, VERSION) > 0) {
     errors.push({

@@ -133,7 +133,34 @@ export function rlRepo(db: Sql) {
       const fix = (r: { n: number; mean: number | null } | undefined) => ({ n: Number(r?.n ?? 0), mean: r?.mean === null || r?.mean === undefined ? null : Math.round(Number(r.mean) * 1e4) / 1e4 })
       return { policy: fix(p), heuristic: fix(h) }
     },
+
+    /**
+     * The reward curve of the newest `limit` rewarded decisions, cut into `buckets` equal runs
+     * in decision order: per run, the mean reward of the policy's decisions and of the heuristic's
+     * (the ones it made, or the policy deferred to it). x is the run's last decision (1 = oldest).
+     */
+    async rewardCurve(limit = 5000, buckets = 40): Promise<RewardCurve> {
+      const rows = await db.query<{ b: number; by: string; mean: number; n: number; last: number }>(
+        `WITH r AS (
+           SELECT reward, by, row_number() OVER (ORDER BY id) AS i, count(*) OVER () AS total FROM (
+             SELECT id, reward, coalesce(metadata->>'decidedBy', CASE WHEN algorithm = 'heuristic' THEN 'heuristic' ELSE 'policy' END) AS by
+             FROM rl_experiences WHERE reward IS NOT NULL ORDER BY id DESC LIMIT $1) x)
+         SELECT floor((i - 1) * $2::float8 / total)::int AS b, by, avg(reward)::float8 AS mean, count(*)::int AS n, max(i)::int AS last
+         FROM r WHERE by IN ('policy', 'heuristic') GROUP BY b, by ORDER BY b`,
+        [limit, buckets],
+      )
+      const out: RewardCurve = { decisions: 0, policy: [], heuristic: [] }
+      for (const r of rows) {
+        const point = { x: Number(r.last), mean: Math.round(Number(r.mean) * 1e4) / 1e4, n: Number(r.n) }
+        ;(r.by === "policy" ? out.policy : out.heuristic).push(point)
+        out.decisions = Math.max(out.decisions, point.x)
+      }
+      return out
+    },
   }
 }
+
+export type CurvePoint = { x: number; mean: number; n: number }
+export type RewardCurve = { decisions: number; policy: CurvePoint[]; heuristic: CurvePoint[] }
 
 export type RlRepo = ReturnType<typeof rlRepo>

@@ -225,7 +225,7 @@ export class RlService {
   }
 
   async status() {
-    const [counts, recent] = await Promise.all([this.repo.counts(), this.repo.recentRewards(100)])
+    const [counts, recent, curve] = await Promise.all([this.repo.counts(), this.repo.recentRewards(100), this.repo.rewardCurve(this.o.config.history)])
     const active = this.algorithm === "heuristic" ? null : this.policies[this.algorithm]
     return {
       algorithm: this.algorithm,
@@ -235,6 +235,8 @@ export class RlService {
       experiences: counts,
       learnedSinceStart: this.learned,
       recent: { window: 100, policy: recent.policy, heuristic: recent.heuristic },
+      /** Mean reward per run of decisions, the policy's next to the heuristic's (the dashboard draws it). */
+      curve,
       epsilon: active ? Math.round(active.epsilon() * 1e4) / 1e4 : 0,
       lastLoss: active?.loss ?? null,
       model: active ? { ...this.models[this.algorithm as LearnedAlgorithm], updates: active.updates } : null,

@@ -17,16 +17,24 @@ import { DEFAULT_IMAGE, type LaunchPlan } from "./plan"
 export const explainBlocked = (x: Explained) => renderField(explainField(x, "blocked"))
 
 /**
- * Every blocked item was asked for by some layer (or by --image) and the
- * launch cannot honour it, so any block ends the launch (exit 6). Delegation
- * denials are not fatal: the addition is simply absent; callers warn.
+ * Every blocked item a team, the project or --image asked for ends the launch
+ * (exit 6), as the seed's lifecycle says; upstream launches without them, so
+ * the error says that removing them, or a policy exception, lets it go ahead.
+ * A blocked org default is a retroactive block (the org blocked a plugin it
+ * used to enable): that item is left out, with a warning, and the session
+ * starts, or one bad plugin would stop every developer. Delegation denials
+ * are not fatal either: the addition is simply absent; callers warn.
  */
 export function assertNotBlocked(config: EffectiveConfig, explanation: () => string): void {
-  if (config.blocked.length === 0) return
-  const n = config.blocked.length
-  throw new BlockedError(`the launch is blocked by org security policy (${n} item${n === 1 ? "" : "s"}):\n${explanation()}`, {
-    hint: "remove the blocked items from the request (or --image), or ask your org admin for a policy exception; scc config explain shows the whole decision",
-    details: { blocked: config.blocked },
+  const requested = config.blocked.filter((b) => b.requested_by !== "org.defaults")
+  for (const b of config.blocked)
+    if (b.requested_by === "org.defaults")
+      config.warnings.push(`'${b.item}' is enabled by the org defaults but blocked by security ('${b.blocked_by}'); the session starts without it`)
+  if (requested.length === 0) return
+  const n = requested.length
+  throw new BlockedError(`the launch requests ${n} item${n === 1 ? "" : "s"} blocked by org security policy:\n${explanation()}`, {
+    hint: "remove the blocked items from the request (the team profile, .scc.yaml or --image) and the launch goes ahead without them, or ask your org admin for a policy exception; scc config explain shows the whole decision",
+    details: { blocked: requested },
   })
 }
 

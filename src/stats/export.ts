@@ -84,7 +84,7 @@ export function aggregate(exports: UsageExport[]): UsageAggregate {
 export async function readExports(files: string[]): Promise<UsageExport[]> {
   return Promise.all(
     files.map(async (f) => {
-      const text = await readTextIfExists(f)
+      const text = await readTextIfExists(f, 256 * 1024 * 1024)
       if (text === undefined) throw new NotFoundError(`${f} does not exist`, { hint: "pass the paths of exported files" })
       return parseExport(text, f)
     }),

@@ -38,7 +38,8 @@ export function parseUsage(text: string): UsageLog {
 export async function readUsage(file: string): Promise<UsageLog> {
   let text = ""
   try {
-    text = await Bun.file(file).text()
+    const { readRegularFile } = await import("../safe-read")
+    text = (await readRegularFile(file, 256 * 1024 * 1024)) ?? "" // a year of sessions is a few MB
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
   }

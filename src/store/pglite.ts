@@ -2,7 +2,7 @@ import type { Extension, PGlite } from "@electric-sql/pglite"
 import { mkdirSync } from "node:fs"
 import { acquireDirLock, type DirLock } from "./dir-lock"
 import { pgliteAssets } from "./pglite-assets"
-import { toDbError, type Queryable, type Sql } from "./sql"
+import { storableParams, toDbError, type Queryable, type Sql } from "./sql"
 import { assertOutsideTransaction, insideTransaction } from "./tx-guard"
 
 // The embedded engine: Postgres compiled to WASM, in this process, with
@@ -55,7 +55,7 @@ function queryable(q: Runner): Queryable {
   return {
     async query<T>(text: string, params?: readonly unknown[]) {
       try {
-        return (await q.query<T>(text, params as unknown[] | undefined)).rows
+        return (await q.query<T>(text, storableParams(params))).rows
       } catch (e) {
         throw toDbError(e)
       }

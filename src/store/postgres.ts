@@ -1,7 +1,7 @@
 import type postgresT from "postgres"
 import { ConfigError, NetworkError, PrerequisiteError } from "../errors"
 import { registerSecret } from "../log"
-import { PgCode, pgCode, toDbError, type Queryable, type Sql } from "./sql"
+import { PgCode, pgCode, storableParams, toDbError, type Queryable, type Sql } from "./sql"
 import type { VectorMissing } from "./vector-support"
 import { assertOutsideTransaction, insideTransaction } from "./tx-guard"
 
@@ -78,7 +78,7 @@ function queryable(q: Client | postgresT.TransactionSql): Queryable {
   return {
     async query<T>(text: string, params?: readonly unknown[]) {
       try {
-        return (await q.unsafe(text, (params ?? []) as postgresT.ParameterOrJSON<never>[])) as unknown as T[]
+        return (await q.unsafe(text, (storableParams(params) ?? []) as postgresT.ParameterOrJSON<never>[])) as unknown as T[]
       } catch (e) {
         throw toDbError(e)
       }

@@ -109,3 +109,51 @@ export function isTransient(e: unknown): boolean {
   if (typeof code === "string" && /^(CONNECT(ION)?_|E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL))/.test(code)) return true
   return /connection (closed|ended|terminated|refused)|ECONNREFUSED|ECONNRESET|socket/i.test(e.message)
 }
+
+/**
+ * Problem: PostgreSQL text and jsonb cannot hold U+0000 (22021 / 22P05), so a
+ * NUL anywhere in what an agent or a client sends failed the statement that
+ * stored it, and with it the task.
+ * Fix: one rule at the storage boundary, applied by both engines to every
+ * parameter: U+0000 becomes U+FFFD (the replacement character), in strings and
+ * in the strings (keys included) of objects bound to jsonb. Nothing else is
+ * touched; typed arrays, buffers and dates pass as they are.
+ */
+export const NUL_REPLACEMENT = "\uFFFD"
+
+export function storableParams(params: readonly unknown[] | undefined): unknown[] | undefined {
+  if (!params) return undefined
+  let out: unknown[] | undefined
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]
+    const s = storable(p)
+    if (s !== p) (out ??= params.slice())[i] = s
+  }
+  return out ?? (params as unknown[])
+}
+
+function storable(value: unknown): unknown {
+  if (typeof value === "string") return value.includes("\0") ? value.replaceAll("\0", NUL_REPLACEMENT) : value
+  if (value === null || typeof value !== "object") return value
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const s = storable(value[i])
+      if (s !== value[i]) (out ??= value.slice())[i] = s
+    }
+    return out ?? value
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return value
+  let out: Record<string, unknown> | undefined
+  for (const [k, v] of Object.entries(value)) {
+    const s = storable(v)
+    const key = k.includes("\0") ? k.replaceAll("\0", NUL_REPLACEMENT) : k
+    if (s !== v || key !== k) {
+      out ??= { ...(value as Record<string, unknown>) }
+      if (key !== k) delete out[k]
+      out[key] = s
+    }
+  }
+  return out ?? value
+}

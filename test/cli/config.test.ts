@@ -22,10 +22,14 @@ test("config validate: exit 0 on a valid file, exit 3 with every error's JSON pa
   const r = await cli(["config", "validate", bad])
   expect(r.code).toBe(3)
   expect(r.stdout).toContain("error: profiles.finance.additional_mcp_servers[0].url: an sse or http MCP server needs a url")
-  expect(r.stdout).toContain("2 errors")
+  // A blocked default plugin is a retroactive block: a warning, not an error.
+  expect(r.stdout).toContain("warning: defaults.enabled_plugins[0]: 'evil-miner@acme' is blocked by security.blocked_plugins pattern 'evil-*@*' (a retroactive block")
+  expect(r.stdout).toContain("1 error")
 
   // cross-checks run once the schema passes
   config.profiles.finance.additional_mcp_servers = []
+  writeFileSync(bad, JSON.stringify(config))
+  config.defaults.enabled_plugins = ["evil-miner@acme", "twice@@acme"]
   writeFileSync(bad, JSON.stringify(config))
   const cross = await cli(["config", "validate", bad, "--json"])
   expect(cross.code).toBe(3)
@@ -33,8 +37,9 @@ test("config validate: exit 0 on a valid file, exit 3 with every error's JSON pa
   expect(env.kind).toBe("OrgConfigValidation")
   expect(env.status.ok).toBe(false)
   expect(env.data.valid).toBe(false)
-  expect(env.data.errors).toEqual([{ path: "defaults.enabled_plugins[0]", message: "'evil-miner@acme' is enabled but blocked by security.blocked_plugins pattern 'evil-*@*'" }])
-  expect(env.status.errors[0].details.path).toBe("defaults.enabled_plugins[0]")
+  expect(env.data.errors).toEqual([{ path: "defaults.enabled_plugins[1]", message: "Plugin 'twice@@acme' has '@@'; write it as name@marketplace" }])
+  expect(env.status.errors[0].details.path).toBe("defaults.enabled_plugins[1]")
+  expect(env.status.warnings.join("\n")).toContain("retroactive block")
 
   writeFileSync(bad, "{ nope")
   const syntax = await cli(["config", "validate", bad])

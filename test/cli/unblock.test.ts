@@ -51,13 +51,14 @@ test("unblock of an item that is neither blocked nor denied is not found; an all
   expect(noReason.stderr).toContain("an exception needs a reason")
 })
 
-test("unblock refuses a plugin reference that names no usable marketplace: no exception could help", async () => {
+test("a plugin reference that names no usable marketplace is refused when the org config is validated: no exception could help", async () => {
   const c = org()
   c.marketplaces.other = { source: "github", repo: "other/plugins" }
   c.profiles.finance.additional_plugins = ["vague"]
   await using w = await govWorld(c, { team: "finance" })
   const r = await w.run(["unblock", "vague", "--reason", "r"])
-  expect(r.code).toBe(2)
+  // validate and the merge share one normaliser, so the config itself is refused (exit 3), naming the ref.
+  expect(r.code).toBe(3)
   expect(r.stderr).toContain("Plugin 'vague' names no marketplace and the org config defines 2 (acme, other); write it as name@marketplace")
   expect(() => readFileSync(w.userExceptions)).toThrow()
 })

@@ -36,6 +36,8 @@ export async function testDaemon(sections: Sections = {}, opts: TestDaemonOption
     // each test daemon its own owner id: they share one HOME (and so one daemon-id file)
     daemon: { http_port: 0, acp_port: 0, api_keys: [hash], id: `test-${id}`, ...sections.daemon },
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
+    // memory's loop off unless a test turns it on, so other tests' prompts and tasks stay as they were
+    memory: { enabled: false, ...sections.memory },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
   // No local agents unless the test asks for them: otherwise the dispatcher would

@@ -19,8 +19,12 @@ export function homeEnv(home: string, extra: Record<string, string> = {}): Recor
   // No local agents unless the test configures them: otherwise the daemon would
   // spawn a real `claude` (found on bun run's PATH) for every pending task.
   const wantsAgents = Object.keys(extra).some((k) => k.startsWith("CCA__AGENTS__"))
+  // Memory off unless the test is about it: an injected pattern quotes an earlier task's
+  // description, which would match another rule of the scripted model.
+  const wantsMemory = Object.keys(extra).some((k) => k.startsWith("CCA__MEMORY__"))
   const env: Record<string, string> = {
     ...(wantsAgents ? {} : { CCA__AGENTS__MAX_AGENTS: "0" }),
+    ...(wantsMemory ? {} : { CCA__MEMORY__ENABLED: "false" }),
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     XDG_DATA_HOME: join(home, ".local", "share"),

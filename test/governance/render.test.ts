@@ -13,7 +13,7 @@ function explained(): Explained {
     }),
     team: "finance",
   })
-  return { ...r, org: { name: "Acme", source: "/etc/org.json", origin: "file", stale: false, fetched_at: null }, workspace: { root: "/w", project_config: null } }
+  return { ...r, org: { name: "Acme", source: "/etc/org.json", origin: "file", stale: false, fetched_at: null }, workspace: { root: "/w", project_config: null }, expired_local_exceptions: 0 }
 }
 
 test("--field narrows values, decisions, blocked, denied and exceptions to one field", () => {
@@ -46,7 +46,12 @@ test("the human view lists each value with its source and why, then blocked, den
   expect(text).toMatch(/marketplaces\.acme\s+github acme\/plugins\s+org\.defaults/)
   expect(text).toMatch(/Blocked by security \(1\)\n\s+ITEM\s+TYPE\s+BLOCKED BY\s+REQUESTED BY\n\s+books\s+mcp_server\s+books\s+team\.finance/)
   expect(text).toMatch(/Denied additions \(1\)\n.*\n\s+ledger@acme\s+plugin\s+team\s+Team 'finance' not allowed to add plugins/)
-  expect(text).toEndWith("Active exceptions: none")
+  expect(text).toContain("Active exceptions: none")
+  // Each denied item gets the command that lifts it; no expired exceptions, no cleanup hint.
+  expect(text).toEndWith('To allow a denied item for a while:\n  scc unblock ledger@acme --ttl 8h --reason "..."')
+  expect(text).not.toContain("exceptions cleanup")
+  const withExpired = renderExplain({ ...explained(), expired_local_exceptions: 2 })
+  expect(withExpired).toEndWith("2 local exception(s) have expired and do nothing; remove them with: scc exceptions cleanup")
   expect(renderField(explainField(explained(), "denied"))).toStartWith("Denied additions (1)")
   expect(renderField(explainField(explained(), "network_policy"))).toStartWith("network_policy: unrestricted")
 })

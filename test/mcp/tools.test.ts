@@ -138,20 +138,6 @@ test("cca_broadcast reaches the connected agents", async () => {
   expect(await broadcast.promise).toMatchObject({ from: "api", message: "freeze merges", role: "mcp-work" })
 })
 
-test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
-  const calls: [string, Record<string, unknown>][] = [
-    ["cca_memory", { query: "retry with backoff", limit: 3 }],
-    ["cca_index_codebase", { path: ".", extensions: [".ts"], exclude: ["node_modules/**"] }],
-    ["cca_search_code", { query: "parse args", language: "typescript", limit: 5 }],
-  ]
-  for (const [name, args] of calls) {
-    const r = await mcp.call(name, args)
-    expect(r.isError, name).toBe(true)
-    expect(r.structuredContent, name).toBeUndefined()
-    expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
-  }
-})
-
 test("the token tools answer for real; an unknown strategy is an error naming the field", async () => {
   const code = "```ts\n// a comment\nexport const x = 1\n```\n"
   const a = await mcp.call("cca_tokens_analyze", { content: code })
@@ -167,6 +153,15 @@ test("the token tools answer for real; an unknown strategy is an error naming th
   const bad = await mcp.call("cca_tokens_compress", { content: "hello", strategies: ["dedupe"] })
   expect(bad.isError).toBe(true)
   expect(text(bad)).toContain("body.strategies.0: unknown strategy")
+})
+
+test("cca_memory answers for real: patterns by meaning from the daemon's memory", async () => {
+  const r = await mcp.call("cca_memory", { query: "retry with backoff", limit: 3 })
+  expect(r.isError).toBeFalsy()
+  expect(r.structuredContent).toMatchObject({ search_type: "hybrid" })
+  expect(Array.isArray((r.structuredContent as { patterns: unknown[] }).patterns)).toBe(true)
+  expect(text(r)).toMatch(/^\d+ pattern\(s\) similar to "retry with backoff" \((local|hash):\S+, hybrid\)/)
+  expect((r.structuredContent as { model: string }).model).toMatch(/^(local|hash):/)
 })
 
 test("the routing tools answer for real: status, a switch of algorithm, training", async () => {

@@ -62,16 +62,33 @@ test("unknown keys are kept and reported as warnings with their path, never fata
   expect(validateOrgConfig(sampleOrgConfig()).warnings).toEqual([])
 })
 
-test("an enabled plugin that is blocked, or outside a non-empty allowlist, is an error", () => {
+test("a blocked default plugin is a retroactive block (a warning, the config stays valid); one outside a non-empty allowlist is an error", () => {
   const c = sampleOrgConfig()
   c.defaults.enabled_plugins = ["lint@acme", "EVIL-tool@acme", "x@elsewhere"]
   const r = validateOrgConfig(c)
-  expect(r.errors).toEqual([
-    { path: "defaults.enabled_plugins[1]", message: "'EVIL-tool@acme' is enabled but blocked by security.blocked_plugins pattern 'evil-*@*'" },
-    { path: "defaults.enabled_plugins[2]", message: "'x@elsewhere' is enabled but matches no pattern in defaults.allowed_plugins" },
-  ])
+  expect(r.errors).toEqual([{ path: "defaults.enabled_plugins[2]", message: "'x@elsewhere' is enabled but matches no pattern in defaults.allowed_plugins" }])
+  expect(r.warnings.join("\n")).toContain("defaults.enabled_plugins[1]: 'EVIL-tool@acme' is blocked by security.blocked_plugins pattern 'evil-*@*' (a retroactive block")
   c.defaults.allowed_plugins = []
-  expect(validateOrgConfig(c).errors.map((e) => e.path)).toEqual(["defaults.enabled_plugins[1]"])
+  const ok = validateOrgConfig(c)
+  expect(ok.errors).toEqual([])
+  expect(ok.config).toBeDefined()
+  // A policy exception lifts it, and validate says so.
+  c.exceptions = [{ id: "SEC-1", reason: "vetted", allow: { plugins: ["evil-tool@acme"] } }]
+  expect(validateOrgConfig(c).warnings.join("\n")).toContain("lifted by policy exception 'SEC-1'")
+})
+
+test("validate judges plugin refs with the merge's normaliser: @mkt/name, name@@mkt, and a bare name with no marketplaces", () => {
+  const c = sampleOrgConfig()
+  c.defaults.allowed_plugins = []
+  c.defaults.enabled_plugins = ["@acme/lint", "bad@@acme"]
+  c.profiles.finance.additional_plugins = ["also@@bad"]
+  const r = validateOrgConfig(c)
+  expect(r.errors.map((e) => e.path).sort()).toEqual(["defaults.enabled_plugins[1]", "profiles.finance.additional_plugins[0]"])
+  expect(r.errors[0]!.message).toContain("'@@'")
+  delete c.marketplaces
+  c.defaults.enabled_plugins = ["solo"]
+  c.profiles.finance.additional_plugins = []
+  expect(validateOrgConfig(c).errors).toEqual([])
 })
 
 test("min_cli_version newer than this CLI is an error with a hint to update", () => {

@@ -10,7 +10,7 @@ import { API_PREFIX } from "../prefix"
 
 const ActivityQuery = v.strictObject({
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.number(), v.minValue(1), v.maxValue(1000))),
-  after: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.number())),
+  after: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, "must be a whole number"), v.transform(Number), v.number(), v.maxValue(Number.MAX_SAFE_INTEGER))),
 })
 
 const BroadcastBody = v.strictObject({

@@ -42,7 +42,7 @@ function usePost<T>() {
   return { ...s, run }
 }
 
-type Pattern = { id: string; kind: string; title: string; content: string; similarity: number; success_count: number; failure_count: number; success_rate: number; model: string }
+type Pattern = { id: string; kind: string; title: string; content: string; similarity: number; success_count: number; failure_count: number; success_rate: number | null; model: string }
 
 export function MemoryPanel() {
   const s = usePost<{ patterns: Pattern[]; model: string; search_type: string }>()
@@ -55,7 +55,7 @@ export function MemoryPanel() {
       ? html`<p class="muted">${s.data.patterns.length} patterns (${s.data.search_type}, ${s.data.model})</p>
           <ol class="results" data-testid="memory-results">${s.data.patterns.map(
             (p) => html`<li key=${p.id}><strong>${p.title}</strong> <span class="badge">${p.kind}</span>
-              <span class="muted">similarity ${p.similarity.toFixed(3)}, ${p.success_count} ok / ${p.failure_count} failed (${Math.round(p.success_rate * 100)}%)</span>
+              <span class="muted">similarity ${p.similarity.toFixed(3)}, ${p.success_rate === null ? "not used yet" : `${p.success_count} ok / ${p.failure_count} failed (${Math.round(p.success_rate * 100)}%)`}</span>
               <pre class="output">${p.content}</pre></li>`,
           )}</ol>`
       : null}
@@ -81,30 +81,18 @@ export function CodePanel() {
   <//>`
 }
 
-/** Points from whichever curve the status carries: [{x|episode|at, y|reward|mean}] or numbers. */
-function curve(raw: unknown): [number, number][] {
-  if (!Array.isArray(raw)) return []
-  return raw
-    .map((p, i): [number, number] | undefined => {
-      if (typeof p === "number") return [i + 1, p]
-      if (p && typeof p === "object") {
-        const o = p as Record<string, unknown>
-        const x = Number(o.x ?? o.episode ?? o.n ?? o.decisions ?? i + 1)
-        const y = Number(o.y ?? o.reward ?? o.meanReward ?? o.mean ?? NaN)
-        return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : undefined
-      }
-      return undefined
-    })
-    .filter((p): p is [number, number] => p !== undefined)
-}
+type CurvePoint = { x: number; mean: number }
+const points = (xs: CurvePoint[] | undefined): [number, number][] => (xs ?? []).map((p) => [p.x, p.mean])
+const reward = (r: { mean: number | null; n: number } | undefined) => (r && r.mean !== null ? `${r.mean} over ${r.n}` : "–")
 
+/** GET /api/v1/rl/status as src/rl/service.ts answers it. */
 export function RoutingPanel() {
   const s = useGet<Record<string, any>>("/api/v1/rl/status")
   const d = s.data
   const series: Series[] = d
     ? [
-        { name: `${d.algorithm ?? "policy"} reward`, points: curve(d.curve ?? d.rewardCurve ?? d.rewards ?? d.history) },
-        { name: "heuristic reward", points: curve(d.heuristicCurve ?? d.heuristic_curve ?? d.baselineCurve), dashed: true },
+        { name: `policy (${d.algorithm})`, points: points(d.curve?.policy) },
+        { name: "heuristic", points: points(d.curve?.heuristic), dashed: true },
       ].filter((x) => x.points.length > 0)
     : []
   return html`<${Section} title="Routing">
@@ -113,12 +101,15 @@ export function RoutingPanel() {
     ${s.error ? html`<${Notice} kind="error">${s.error}<//>` : null}
     ${d
       ? html`<dl class="kv" data-testid="rl-status">
-            <dt>Algorithm</dt><dd>${String(d.algorithm ?? "–")}</dd>
-            <dt>Experiences</dt><dd>${fmt(Number(d.experiences ?? NaN))}</dd>
-            <dt>Mean reward (last 100)</dt><dd>${d.meanReward ?? d.mean_reward ?? "–"} (heuristic ${d.heuristicMeanReward ?? d.heuristic_mean_reward ?? "–"})</dd>
-            <dt>ε</dt><dd>${d.epsilon ?? "–"}</dd>
+            <dt>Algorithm</dt><dd data-testid="rl-algorithm">${String(d.algorithm)}${d.enabled ? "" : " (learning off)"}</dd>
+            <dt>Rewarded decisions</dt><dd data-testid="rl-rewarded">${fmt(Number(d.experiences?.rewarded ?? 0))}</dd>
+            <dt>Mean reward, last ${d.recent?.window ?? 100}</dt><dd data-testid="rl-recent">policy ${reward(d.recent?.policy)} · heuristic ${reward(d.recent?.heuristic)}</dd>
+            <dt>ε</dt><dd>${d.epsilon}</dd>
+            <dt>Model</dt><dd>${d.model?.version ? `v${d.model.version}, ${fmt(Number(d.model.updates))} updates` : "not trained yet"}</dd>
           </dl>
-          ${series.length ? html`<${LineChart} title="Reward over decisions" series=${series} xTime=${false} xLabel="decisions" yLabel="mean reward" />` : html`<p class="muted">No reward curve in this daemon's answer yet.</p>`}`
+          ${series.length
+            ? html`<${LineChart} title="Mean reward per run of decisions" series=${series} xTime=${false} xLabel="decisions" yLabel="mean reward" />`
+            : html`<p class="muted">No rewarded decisions yet: the curve starts with the first finished task.</p>`}`
       : null}
   <//>`
 }

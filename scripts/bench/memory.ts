@@ -1,0 +1,224 @@
+// `bun run bench memory [--100k] [--no-search] [--no-loop] [--only-loop]`: the ReasoningBank's figures, side by side in one run.
+//
+// 1. Retrieval quality: scripts/bench/data/memory-paraphrases.tsv, 114 topics
+//    each used once. The stored patterns are real text nobody here wrote (the
+//    first paragraph of the docstrings of Python 3.11's stdlib); the queries
+//    are paraphrases written for this set. A pattern is stored as the daemon
+//    stores one (src/memory/service.ts: its "when to use" text embedded), all
+//    114 are candidates for every query, and P@1 counts the query's own topic
+//    ranked first. The lexical weight of the hybrid ranking is chosen on the
+//    dev split (the first 50 topics); the figures are of the held-out split.
+//    Providers: local (USE-lite), hash, and ollama against the scripted
+//    Ollama-compatible server (whose vectors are hashed words: it measures the
+//    protocol path, not a real nomic-embed-text).
+// 2. Search: random unit vectors (512-d) in PGlite, the space's partial HNSW
+//    index next to an exact scan; p50/p95 and HNSW's recall@10 against exact;
+//    EXPLAIN shows the index is used. 10k by default, 100k with --100k.
+// 3. Throughput: texts per second of each provider.
+// 4. The loop (scripts/bench/_memory-loop.ts, skipped with --no-loop): a pipeline
+//    test with real claude agents and the scripted model, memory on and off.
+// Figures from a crowded machine are noisy.
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import * as v from "valibot"
+import { EmbeddingsSection } from "../../src/config/schema"
+import { createEmbedder } from "../../src/embeddings/embedder"
+import type { Embedder } from "../../src/embeddings/types"
+import { MemoryService } from "../../src/memory/service"
+import { PatternRepo } from "../../src/memory/repo"
+import { migrate } from "../../src/store/migrate"
+import { openPglite } from "../../src/store/pglite"
+import { vectorLiteral } from "../../src/store/vectors"
+import { startEmbeddingServer } from "../../test/support/embedding-server"
+import { fmt, stats } from "./_lib"
+
+const big = process.argv.includes("--100k")
+const onlyLoop = process.argv.includes("--only-loop")
+
+type Topic = { name: string; query: string; doc: string }
+
+function loadTopics(): Topic[] {
+  const rows = readFileSync(join(import.meta.dir, "data", "memory-paraphrases.tsv"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("#"))
+    .map((l) => l.split("\t") as [string, string])
+  const py = `
+import importlib, inspect, json, sys
+out = {}
+for name in json.load(sys.stdin):
+    parts = name.split(".")
+    obj = None
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i])); rest = parts[i:]; break
+        except Exception: continue
+    for r in rest: obj = getattr(obj, r)
+    doc = inspect.getdoc(obj) or ""
+    out[name] = doc.split("\\n\\n")[0].replace("\\n", " ")[:400]
+print(json.dumps(out))`
+  const p = Bun.spawnSync(["python3.11", "-c", py], { stdin: Buffer.from(JSON.stringify(rows.map((r) => r[0]))) })
+  if (p.exitCode !== 0) throw new Error(`python3.11 failed: ${p.stderr.toString()}`)
+  const docs = JSON.parse(p.stdout.toString()) as Record<string, string>
+  const topics = rows.map(([name, query]) => ({ name, query, doc: docs[name] ?? "" }))
+  const empty = topics.filter((t) => !t.doc)
+  if (empty.length) throw new Error(`no docstring for ${empty.map((t) => t.name).join(", ")}`)
+  return topics
+}
+
+const embeddings = (o: Partial<v.InferInput<typeof EmbeddingsSection>>) => v.parse(EmbeddingsSection, o)
+
+async function quality(embedder: Embedder, topics: Topic[]) {
+  const db = await openPglite()
+  await migrate(db)
+  const base = new MemoryService({ db, embedder, vectors: { available: true, off: [], skipped: [] }, config: { merge_similarity: 1.01 } })
+  const ids = new Map<string, string>()
+  for (const t of topics) {
+    const r = await base.store({ content: t.doc, title: t.doc.split(/[.:]/)[0]!.slice(0, 120), description: "", when: t.doc, kind: "solution" })
+    ids.set(r.pattern.id, t.name)
+  }
+  const dev = topics.slice(0, 50)
+  const held = topics.slice(50)
+  const p1 = async (w: number, set: Topic[]) => {
+    const svc = new MemoryService({ db, embedder, vectors: { available: true, off: [], skipped: [] }, config: { lexical_weight: w } })
+    let hit = 0
+    for (const t of set) if (ids.get((await svc.rank(t.query, 1))[0]?.pattern.id ?? "") === t.name) hit++
+    return hit / set.length
+  }
+  const weights = [0, 0.15, 0.3, 0.5, 0.7]
+  const devScores = [] as number[]
+  for (const w of weights) devScores.push(await p1(w, dev))
+  const best = weights[devScores.indexOf(Math.max(...devScores))]!
+  const out = { dev: Object.fromEntries(weights.map((w, i) => [w, devScores[i]!])), weight: best, heldVector: await p1(0, held), heldHybrid: await p1(best, held), n: held.length }
+  await db.close()
+  return out
+}
+
+async function throughput(embedder: Embedder, texts: string[]) {
+  await embedder.embed(texts.slice(0, 2))
+  const t0 = performance.now()
+  await embedder.embed(texts)
+  return texts.length / ((performance.now() - t0) / 1000)
+}
+
+function randomUnit(d: number, seed: { s: number }): Float32Array {
+  const v = new Float32Array(d)
+  let n = 0
+  for (let i = 0; i < d; i++) {
+    seed.s = (seed.s * 1103515245 + 12345) % 2147483648
+    const x = seed.s / 2147483648 - 0.5
+    v[i] = x
+    n += x * x
+  }
+  const k = 1 / Math.sqrt(n)
+  for (let i = 0; i < d; i++) v[i] = v[i]! * k
+  return v
+}
+
+let ef_ = 40
+
+async function search(n: number) {
+  const space = { model: "bench:random", dimensions: 512 }
+  const db = await openPglite()
+  await migrate(db)
+  const seed = { s: 7 }
+  const t0 = performance.now()
+  for (let i = 0; i < n; i += 500) {
+    const vals: string[] = []
+    for (let j = i; j < Math.min(n, i + 500); j++) vals.push(`('solution', 'p${j}', 'h${j}', '${vectorLiteral(randomUnit(512, seed))}'::vector, '${space.model}', 512)`)
+    await db.exec(`INSERT INTO patterns (kind, content, content_hash, embedding, embedding_model, embedding_dim) VALUES ${vals.join(",")}`)
+  }
+  const loadMs = performance.now() - t0
+  const repo = new PatternRepo(db)
+  const t1 = performance.now()
+  await repo.ensureIndex(space)
+  const indexMs = performance.now() - t1
+  const queries = Array.from({ length: 100 }, () => randomUnit(512, seed))
+  const { text, extra } = repo.searchSql(space)
+  const plan = (await db.query<Record<string, string>>(`EXPLAIN ${text}`, [vectorLiteral(queries[0]!), 10, ...extra])).map((r) => Object.values(r)[0]).join(" | ")
+  const time = async (exact: boolean) => {
+    const ms: number[] = []
+    const ids: string[][] = []
+    for (const q of queries) {
+      const s = performance.now()
+      const hits = await repo.search(space, q, 10, {}, { exact, efSearch: exact ? undefined : ef_ })
+      ms.push(performance.now() - s)
+      ids.push(hits.map((h) => h.pattern.id))
+    }
+    return { st: stats(ms), ids }
+  }
+  const exact = await time(true)
+  const recall = (ids: string[][]) => {
+    let found = 0
+    for (let i = 0; i < queries.length; i++) found += ids[i]!.filter((id) => exact.ids[i]!.includes(id)).length
+    return found / (queries.length * 10)
+  }
+  const hnsw: { ef: number; st: ReturnType<typeof stats>; recall: number }[] = []
+  for (const ef of [40, 200]) {
+    ef_ = ef
+    const h = await time(false)
+    hnsw.push({ ef, st: h.st, recall: recall(h.ids) })
+  }
+  await db.close()
+  return { n, loadMs, indexMs, plan, exact: exact.st, hnsw }
+}
+
+if (!onlyLoop) {
+const topics = loadTopics()
+console.log(`memory bench: ${topics.length} topics (dev 50, held-out ${topics.length - 50}); figures from a shared, busy machine are noisy\n`)
+const srv = await startEmbeddingServer({ dimensions: 768 })
+const providers: [string, Embedder][] = [
+  ["local (USE-lite)", createEmbedder(embeddings({ provider: "local" }))],
+  ["hash", createEmbedder(embeddings({ provider: "hash" }))],
+  ["ollama (scripted server)", createEmbedder(embeddings({ provider: "ollama", url: srv.url }))],
+]
+console.log("retrieval, P@1 on the held-out split (lexical weight chosen on dev):")
+console.log(`${"provider".padEnd(26)} ${"vector".padStart(7)} ${"hybrid".padStart(7)}  weight  dev P@1 by weight`)
+for (const [name, e] of providers) {
+  const q = await quality(e, topics)
+  console.log(`${name.padEnd(26)} ${q.heldVector.toFixed(2).padStart(7)} ${q.heldHybrid.toFixed(2).padStart(7)}  ${String(q.weight).padStart(6)}  ${Object.entries(q.dev).map(([w, s]) => `${w}:${s.toFixed(2)}`).join(" ")}`)
+}
+console.log(`(goal: local P@1 >= 0.8; n = ${topics.length - 50} held-out queries)\n`)
+
+console.log("throughput (texts/s, 200 texts in one call):")
+const texts = Array.from({ length: 200 }, (_, i) => `${topics[i % topics.length]!.doc} (${i})`)
+for (const [name, e] of providers) console.log(`  ${name.padEnd(26)} ${(await throughput(e, texts)).toFixed(0)}`)
+console.log("")
+for (const [, e] of providers) await e.close?.()
+await srv.close()
+
+for (const n of process.argv.includes("--no-search") ? [] : big ? [10_000, 100_000] : [10_000]) {
+  const s = await search(n)
+  console.log(`search over ${n} patterns (512-d, PGlite; load ${(s.loadMs / 1000).toFixed(1)} s, HNSW build ${(s.indexMs / 1000).toFixed(1)} s):`)
+  console.log(`  plan: ${s.plan.replace(/\s+/g, " ").slice(0, 160)}`)
+  console.log(`  exact scan  p50 ${fmt(s.exact.p50)}  p95 ${fmt(s.exact.p95)}`)
+  for (const h of s.hnsw) console.log(`  HNSW ef ${String(h.ef).padEnd(4)} p50 ${fmt(h.st.p50)}  p95 ${fmt(h.st.p95)}  recall@10 ${h.recall.toFixed(3)}`)
+}
+if (!big) console.log("(100k: run with --100k; goals p95 < 20 ms at 100k, recall@10 >= 0.95)")
+
+}
+
+if (!onlyLoop) {
+  // Start-up with memory on and off (in-process daemons, PGlite in a temp dir; the embedder is loaded on first use, never at start).
+  const { testDaemon } = await import("../../test/daemon/harness")
+  const times: Record<string, number[]> = { off: [], on: [] }
+  for (let i = 0; i < 6; i++) {
+    for (const mode of ["off", "on"] as const) {
+      const t0 = performance.now()
+      const d = await testDaemon({ memory: { enabled: mode === "on" } })
+      times[mode]!.push(performance.now() - t0)
+      if (d.daemon.ctx.embedder.health().state !== "unused") throw new Error("the embedder was used at start")
+      await d[Symbol.asyncDispose]()
+    }
+  }
+  const st = (xs: number[]) => stats(xs.slice(1)) // the first of each is warm-up
+  console.log(`\ndaemon start-up (in-process, PGlite, 5 runs each after a warm-up): memory off p50 ${fmt(st(times.off!).p50)}, memory on p50 ${fmt(st(times.on!).p50)}; the embedder stays unused`)
+}
+
+if (!process.argv.includes("--no-loop")) {
+  const { memoryLoop } = await import("./_memory-loop")
+  const { on, off } = await memoryLoop(50)
+  console.log("\nthe loop (a pipeline test with the scripted model, not a claim about real models): 50 tasks, 5 families, real claude")
+  for (const [name, r] of [["memory off", off], ["memory on", on]] as const) {
+    console.log(`  ${name.padEnd(11)} solved ${r.solved}/${r.tasks} (${((100 * r.solved) / r.tasks).toFixed(0)}%), completed ${r.completed}, output tokens ${r.outputTokens}, input tokens ${r.inputTokens}`)
+  }
+}
