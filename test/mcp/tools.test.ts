@@ -60,7 +60,7 @@ test("tools/list: the 17 tools, each with a one-line description and a valid JSO
   expect(byName.cca_tokens_compress!.inputSchema.required).toEqual(["content"])
   expect(Object.keys(byName.cca_tokens_compress!.inputSchema.properties!).sort()).toEqual(["content", "strategies", "target_reduction"])
   expect(Object.keys(byName.cca_index_codebase!.inputSchema.properties!).sort()).toEqual(["exclude", "extensions", "path"])
-  expect(Object.keys(byName.cca_search_code!.inputSchema.properties!).sort()).toEqual(["language", "limit", "query"])
+  expect(Object.keys(byName.cca_search_code!.inputSchema.properties!).sort()).toEqual(["kind", "language", "limit", "path", "query"])
   expect((byName.cca_rl_algorithm!.inputSchema.properties!.algorithm as { enum: string[] }).enum).toEqual(["heuristic", "linucb", "q_learning", "dqn", "ppo"])
   expect(byName.cca_status!.annotations?.readOnlyHint).toBe(true)
   expect(byName.cca_task!.annotations?.readOnlyHint).toBe(false)
@@ -153,6 +153,15 @@ test("the token tools answer for real; an unknown strategy is an error naming th
   const bad = await mcp.call("cca_tokens_compress", { content: "hello", strategies: ["dedupe"] })
   expect(bad.isError).toBe(true)
   expect(text(bad)).toContain("body.strategies.0: unknown strategy")
+})
+
+test("cca_search_code answers for real; cca_index_codebase outside [indexing] roots is refused with the reason", async () => {
+  const r = await mcp.call("cca_search_code", { query: "parse args", language: "typescript", limit: 5 })
+  expect(r.isError).toBeFalsy()
+  expect(text(r)).toContain("results")
+  const refused = await mcp.call("cca_index_codebase", { path: "/" })
+  expect(refused.isError).toBe(true)
+  expect(text(refused)).toContain("outside the allowed roots")
 })
 
 test("cca_memory answers for real: patterns by meaning from the daemon's memory", async () => {
