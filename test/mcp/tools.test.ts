@@ -60,7 +60,7 @@ test("tools/list: the 17 tools, each with a one-line description and a valid JSO
   expect(byName.cca_tokens_compress!.inputSchema.required).toEqual(["content"])
   expect(Object.keys(byName.cca_tokens_compress!.inputSchema.properties!).sort()).toEqual(["content", "strategies", "target_reduction"])
   expect(Object.keys(byName.cca_index_codebase!.inputSchema.properties!).sort()).toEqual(["exclude", "extensions", "path"])
-  expect(Object.keys(byName.cca_search_code!.inputSchema.properties!).sort()).toEqual(["language", "limit", "query"])
+  expect(Object.keys(byName.cca_search_code!.inputSchema.properties!).sort()).toEqual(["kind", "language", "limit", "path", "query"])
   expect((byName.cca_rl_algorithm!.inputSchema.properties!.algorithm as { enum: string[] }).enum).toEqual(["heuristic", "linucb", "q_learning", "dqn", "ppo"])
   expect(byName.cca_status!.annotations?.readOnlyHint).toBe(true)
   expect(byName.cca_task!.annotations?.readOnlyHint).toBe(false)
@@ -144,8 +144,6 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
     ["cca_tokens_compress", { content: "hello world", strategies: ["dedupe"], target_reduction: 0.3 }],
     ["cca_tokens_metrics", {}],
     ["cca_tokens_recommendations", {}],
-    ["cca_index_codebase", { path: ".", extensions: [".ts"], exclude: ["node_modules/**"] }],
-    ["cca_search_code", { query: "parse args", language: "typescript", limit: 5 }],
   ]
   for (const [name, args] of calls) {
     const r = await mcp.call(name, args)
@@ -153,6 +151,15 @@ test("tools whose daemon capability is not built yet say so, driven by the daemo
     expect(r.structuredContent, name).toBeUndefined()
     expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
   }
+})
+
+test("cca_search_code answers for real; cca_index_codebase outside [indexing] roots is refused with the reason", async () => {
+  const r = await mcp.call("cca_search_code", { query: "parse args", language: "typescript", limit: 5 })
+  expect(r.isError).toBeFalsy()
+  expect(text(r)).toContain("results")
+  const refused = await mcp.call("cca_index_codebase", { path: "/" })
+  expect(refused.isError).toBe(true)
+  expect(text(refused)).toContain("outside the allowed roots")
 })
 
 test("cca_memory answers for real: patterns by meaning from the daemon's memory", async () => {

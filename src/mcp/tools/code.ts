@@ -7,8 +7,8 @@ import { defined, forward } from "./forward"
 // runs in (Claude Code starts it in the project), sent to the daemon as an
 // absolute path.
 
-export function codeTools({ daemon, cwd }: ToolContext) {
-  return [
+export function codeTools({ daemon, cwd, agent }: ToolContext) {
+  const tools = [
     defineTool({
       name: "cca_index_codebase",
       title: "Index a codebase",
@@ -31,9 +31,14 @@ export function codeTools({ daemon, cwd }: ToolContext) {
         query: z.string().trim().min(1, "query must not be empty").max(10_000).describe("What the code does, or a name"),
         language: z.string().min(1).max(32).optional().describe("Only this language, e.g. typescript"),
         limit: z.number().int().min(1).max(100).optional().describe("Most results (default 10)"),
+        kind: z.enum(["function", "method", "class", "interface", "type", "module", "block"]).optional().describe("Only this kind of chunk"),
+        path: z.string().min(1).max(4096).optional().describe("Only files whose path (relative to its root) starts with this"),
       },
       readOnly: true,
-      run: ({ query, language, limit }, call) => forward(daemon, call, "POST", "/api/v1/code/search", { body: defined({ query, language, limit }), title: `code matching "${query.slice(0, 80)}"` }),
+      run: ({ query, language, limit, kind, path }, call) => forward(daemon, call, "POST", "/api/v1/code/search", { body: defined({ query, language, limit, kind, path }), title: `code matching "${query.slice(0, 80)}"` }),
     }),
   ]
+  // An agent (`cca mcp --agent`) gets the search under the short name its prompts use too.
+  if (agent) tools.push({ ...tools[1]!, name: "search_code" })
+  return tools
 }
