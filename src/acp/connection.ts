@@ -23,7 +23,7 @@ export type Counters = {
   peakBufferedBytes: number
 }
 
-export type ConnectionContext = { counters: Counters; log: Logger; clock: Clock; maxBufferedBytes: number }
+export type ConnectionContext = { counters: Counters; log: Logger; clock: Clock; maxBufferedBytes: number; /** Frames queued behind backpressure before a cut-off (acp.send_queue_limit). */ maxQueuedFrames?: number }
 
 export class Connection {
   agentId: string | null = null
@@ -67,17 +67,27 @@ export class Connection {
     if (this.closed || this.ws.readyState !== 1) return false
     const status = this.ws.send(text)
     if (status > 0) {
+      this.queued = 0
       this.ctx.counters.messagesOut++
       return true
     }
     const buffered = this.ws.getBufferedAmount()
     if (buffered > this.ctx.counters.peakBufferedBytes) this.ctx.counters.peakBufferedBytes = buffered
-    if (status === -1 && buffered <= this.ctx.maxBufferedBytes) {
+    if (status === -1) this.queued++
+    if (status === -1 && buffered <= this.ctx.maxBufferedBytes && this.queued <= (this.ctx.maxQueuedFrames ?? Infinity)) {
       this.ctx.counters.messagesOut++
       return true
     }
     this.cutOff(buffered)
     return false
+  }
+
+  /** Frames sent while the socket was backpressured, since it last drained. */
+  private queued = 0
+
+  /** The server's drain handler: the queue is empty again. */
+  drained(): void {
+    this.queued = 0
   }
 
   notify(method: string, params: unknown): boolean {
@@ -111,7 +121,7 @@ export class Connection {
   private cutOff(buffered: number): void {
     this.ctx.counters.droppedConnections++
     const who = this.agentId ? `agent ${this.agentId}` : `connection ${this.id}`
-    this.ctx.log.warn(`acp: cut off ${who} from ${this.remote}: ${buffered} bytes queued, limit ${this.ctx.maxBufferedBytes} (the client reads too slowly)`)
+    this.ctx.log.warn(`acp: cut off ${who} from ${this.remote}: ${this.queued} frame(s), ${buffered} bytes queued, limits ${this.ctx.maxQueuedFrames ?? "none"} / ${this.ctx.maxBufferedBytes} (the client reads too slowly)`)
     this.ws.close(CloseCode.slowConsumer, `slow consumer: send queue over ${this.ctx.maxBufferedBytes} bytes`)
   }
 }

@@ -51,6 +51,12 @@ export type AcpServerOptions = {
   maxBufferedBytes?: number
   /** Timeout of requests the server sends to agents (task_assign, health_check). Default 30 s. */
   requestTimeoutMs?: number
+  /** Frames queued for one backpressured connection before it is cut off (4008). Default: bytes only. */
+  maxQueuedFrames?: number
+  /** Open connections at most; a handshake past it gets 503 with Retry-After. Default: no limit. */
+  maxConnections?: number
+  /** Asked before each handshake with the client address: refuse (429 with Retry-After) or let it through. */
+  admitHandshake?: (remote: string) => { ok: true } | { ok: false; retryAfterS: number }
   /** Requests of one connection handled at once (a waiting agent.delegate counts); more get -32006. Default 256. */
   maxInFlight?: number
 }
@@ -81,6 +87,7 @@ export class AcpServer {
   private readonly maxInFlight: number
   private sweeper: Timer | null = null
   private nextConnId = 1
+  private upgrading = 0
   private stopping = false
   private readonly decoder = new TextDecoder()
 
@@ -109,7 +116,7 @@ export class AcpServer {
   async listen(): Promise<{ port: number; url: string }> {
     if (this.server) return { port: this.port, url: this.url }
     this.stopping = false
-    const ctx = { counters: this.counters, log: this.log, clock: this.clock, maxBufferedBytes: this.maxBufferedBytes }
+    const ctx = { counters: this.counters, log: this.log, clock: this.clock, maxBufferedBytes: this.maxBufferedBytes, maxQueuedFrames: this.opts.maxQueuedFrames }
     this.server = Bun.serve<ConnData>({
       port: this.opts.port ?? DEFAULT_PORT,
       hostname: this.opts.hostname ?? "127.0.0.1",
@@ -122,9 +129,11 @@ export class AcpServer {
         open: (ws) => {
           const conn = new Connection(this.nextConnId++, ws, ctx)
           ws.data.conn = conn
+          this.upgrading = Math.max(0, this.upgrading - 1)
           this.connections.add(conn)
         },
         message: (ws, raw) => this.onFrame(ws.data.conn!, raw),
+        drain: (ws) => ws.data.conn?.drained(),
         close: (ws, code, reason) => this.onClose(ws, code, reason),
       },
     })
@@ -251,6 +260,18 @@ export class AcpServer {
       return errorResponse(426, "upgrade_required", "This port speaks ACP (JSON-RPC 2.0 over WebSocket)", "connect with a WebSocket client, e.g. ws://127.0.0.1:9100/")
     }
     if (this.stopping) return errorResponse(503, "unavailable", "The ACP server is shutting down", "reconnect in a moment")
+    const remote = server.requestIP(req)?.address ?? "unknown"
+    const admitted = this.opts.admitHandshake?.(remote)
+    if (admitted && !admitted.ok) {
+      this.counters.rejectedHandshakes++
+      return errorResponse(429, "rate_limited", `Too many handshakes from ${remote}`, `retry after ${admitted.retryAfterS} s, or raise acp.handshake_rps in cca.toml`, { "retry-after": String(admitted.retryAfterS), connection: "close" })
+    }
+    const max = this.opts.maxConnections
+    if (max !== undefined && this.connections.size + this.upgrading >= max) {
+      this.counters.rejectedHandshakes++
+      this.log.warn(`acp: refused a connection from ${remote}: ${this.connections.size} open, acp.max_connections = ${max}`)
+      return errorResponse(503, "too_many_connections", `The ACP server has ${max} connections open, its limit`, "retry later, or raise acp.max_connections in cca.toml", { "retry-after": "5", connection: "close" })
+    }
     const { key, protocols } = credentials(req)
     let principal: AcpPrincipal | null
     try {
@@ -259,14 +280,19 @@ export class AcpServer {
       this.log.error("acp: authenticate failed:", e)
       return errorResponse(503, "unavailable", "The key store could not check the API key", "retry; see the daemon log")
     }
-    const remote = server.requestIP(req)?.address ?? "unknown"
     if (!principal) {
       this.counters.rejectedHandshakes++
       this.log.info(`acp: rejected handshake from ${remote}: ${key === null ? "no API key" : "invalid API key"}`)
       return errorResponse(401, "unauthorized", key === null ? "An API key is required" : "The API key is not valid", `send it as "Authorization: Bearer KEY", "X-API-Key: KEY", a "${BEARER_SUBPROTOCOL_PREFIX}KEY" subprotocol or "?${TOKEN_QUERY_PARAM}=KEY"; create one with \`cca keys create\``)
     }
     const headers = protocols.includes(ACP_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": ACP_SUBPROTOCOL } : undefined
+    if (max !== undefined && this.connections.size + this.upgrading >= max) {
+      return errorResponse(503, "too_many_connections", `The ACP server has ${max} connections open, its limit`, "retry later, or raise acp.max_connections in cca.toml", { "retry-after": "5", connection: "close" })
+    }
+    // counted until its open handler runs, so handshakes authenticating at once cannot all pass the limit
+    this.upgrading++
     if (server.upgrade(req, { data: { principal, remote, conn: null }, headers })) return undefined
+    this.upgrading--
     return errorResponse(400, "bad_request", "WebSocket upgrade failed", "check the client's WebSocket handshake headers")
   }
 
@@ -357,8 +383,8 @@ export class AcpServer {
   }
 }
 
-function errorResponse(status: number, code: string, message: string, hint: string): Response {
-  return Response.json({ error: { code, message, hint } }, { status })
+function errorResponse(status: number, code: string, message: string, hint: string, headers?: Record<string, string>): Response {
+  return Response.json({ error: { code, message, hint } }, { status, headers })
 }
 
 /** The API key from, in order: Authorization: Bearer, X-API-Key, an `acp.bearer.KEY` subprotocol, `?token=KEY`. */

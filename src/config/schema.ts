@@ -165,6 +165,9 @@ export const AcpSection = v.strictObject({
   /** Messages queued for one slow connection before it is cut off. */
   send_queue_limit: v.optional(count, 1024),
   max_connections: v.optional(count, 1000),
+  /** Handshakes per second per client address (token bucket; 0 = no limit) and burst. */
+  handshake_rps: v.optional(rate, 50),
+  handshake_burst: v.optional(count, 100),
   heartbeat_interval_s: v.optional(seconds, 30),
   /** Missed heartbeats before an agent is unhealthy and its task is requeued. */
   heartbeat_misses: v.optional(count, 3),

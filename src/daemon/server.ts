@@ -26,6 +26,7 @@ import { createApp, type DaemonApp } from "./app"
 import { isLoopback, KeyRing } from "./auth"
 import type { DaemonContext } from "./context"
 import { Metrics } from "./metrics"
+import { TokenBuckets } from "./rate-limit"
 import { Sessions } from "./sessions"
 import { uiSessionRepo } from "../store/ui-sessions"
 import { API_PREFIX } from "./prefix"
@@ -159,6 +160,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       heartbeatIntervalMs: config.acp.heartbeat_interval_s * 1000,
       missedHeartbeats: config.acp.heartbeat_misses,
       maxFrameBytes: config.acp.max_frame_bytes,
+      maxConnections: config.acp.max_connections,
+      maxQueuedFrames: config.acp.send_queue_limit,
+      admitHandshake: ((b) => (remote: string) => b.take(remote))(new TokenBuckets(config.acp.handshake_rps, config.acp.handshake_burst)),
       requestTimeoutMs: config.acp.request_timeout_s * 1000,
       log,
     })
