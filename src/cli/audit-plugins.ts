@@ -2,7 +2,7 @@ import { command } from "./common"
 import type { Enforcement } from "../audit/enforce"
 import { auditFailed, auditPlugins, type AuditReport } from "../audit/plugins"
 import type { Manifest } from "../audit/manifest"
-import { ExitCode } from "../errors"
+import { ExitCode, NotFoundError } from "../errors"
 import { table } from "../output"
 import { paths } from "../paths"
 
@@ -57,6 +57,9 @@ export default command({
     offline: { type: "boolean", description: "With --enforce: use the cached org config only" },
   },
   async run(ctx, args) {
+    // A registry the user named must exist; the default one may be absent (nothing installed yet).
+    if (args.registry !== undefined && !(await Bun.file(args.registry).exists()))
+      throw new NotFoundError(`the registry ${args.registry} does not exist`, { hint: "give the path of Claude Code's installed_plugins.json, or drop --registry to read ~/.claude/plugins/installed_plugins.json" })
     const report: Output = await auditPlugins(args.registry ?? paths.claudePluginRegistry())
     if (args.enforce) {
       const [{ enforcePolicy }, { loadOrgConfig }, { orgSettings }] = await Promise.all([import("../audit/enforce"), import("../org/load"), import("../org/settings")])

@@ -61,6 +61,7 @@ export const root = defineCommand({
     plugin: lazy(() => import("./plugin")),
     embeddings: lazy(() => import("./embeddings")),
     ui: lazy(() => import("./ui")),
+    completion: lazy(() => import("./completion")),
   },
 })
 
