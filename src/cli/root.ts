@@ -53,6 +53,7 @@ export const root = defineCommand({
     task: lazy(() => import("./task")),
     agents: lazy(() => import("./agents")),
     rl: lazy(() => import("./rl")),
+    tokens: lazy(() => import("./tokens")),
     memory: lazy(() => import("./memory")),
     index: lazy(() => import("./index")),
     "search-code": lazy(() => import("./search-code")),

@@ -12,10 +12,10 @@ import type { DaemonContext } from "./context"
 import { API_PREFIX } from "./prefix"
 import { agentRoutes } from "./routes/agents"
 import { coordinationRoutes } from "./routes/coordination"
-import { notAvailableRoutes } from "./routes/not-available"
 import { memoryRoutes } from "./routes/memory"
 import { codeRoutes } from "./routes/code"
 import { rlRoutes } from "./routes/rl"
+import { tokenRoutes } from "./routes/tokens"
 import { systemRoutes } from "./routes/system"
 import { uiRoutes } from "./routes/ui"
 import { isPublicUiPath, sessionToken, type Admission, type Sessions } from "./sessions"
@@ -89,9 +89,9 @@ export function createApp(deps: AppDeps): DaemonApp {
     .use(agentRoutes(ctx))
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
+    .use(tokenRoutes(ctx))
     .use(memoryRoutes(ctx))
     .use(codeRoutes(ctx))
-    .use(notAvailableRoutes())
     .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
 
   const routeOf = routeLabeler(app.routes)

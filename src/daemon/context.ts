@@ -6,6 +6,7 @@ import type { Orchestrator } from "../orchestrator/orchestrator"
 import type { CodeIndex } from "../codeindex/service"
 import type { MemoryService } from "../memory/service"
 import type { RlService } from "../rl/service"
+import type { TokenService } from "../tokens/service"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
 import type { Store } from "../store/store"
@@ -37,6 +38,8 @@ export type DaemonContext = {
   code: CodeIndex
   /** Learned routing: status, training, algorithm and parameters (src/rl). */
   rl: RlService
+  /** Token counting, compression, metrics (src/tokens). */
+  tokens: TokenService
   /** The addresses it listens on, once bound. */
   addresses(): { http: string; acp: string }
 }

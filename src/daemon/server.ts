@@ -13,6 +13,7 @@ import { MemoryService } from "../memory/service"
 import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
+import { TokenService } from "../tokens/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
@@ -186,6 +187,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
     const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log })
     cleanup.push(() => rl.close())
+    const tokens = new TokenService({ db: store.sql, model: config.agents.model, log })
     const orchestrator = new Orchestrator({
       router: rl.router,
       store,
@@ -226,6 +228,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const ctx: DaemonContext = {
       code: new CodeIndex({ db: store.sql, config: config.indexing }),
       rl,
+      tokens,
       memory,
       version: VERSION,
       embedder,

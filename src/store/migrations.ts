@@ -2,6 +2,7 @@ import m0001 from "../../migrations/0001_core.sql" with { type: "text" }
 import m0002 from "../../migrations/0002_vectors.sql" with { type: "text" }
 import m0003 from "../../migrations/0003_memory.sql" with { type: "text" }
 import m0004 from "../../migrations/0004_rl.sql" with { type: "text" }
+import m0005 from "../../migrations/0005_tokens.sql" with { type: "text" }
 import m0006 from "../../migrations/0006_codeindex.sql" with { type: "text" }
 import m0007 from "../../migrations/0007_cluster.sql" with { type: "text" }
 import m0008 from "../../migrations/0008_ui_sessions.sql" with { type: "text" }
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration("0002_vectors", m0002, { pgvector: true, features: ["memory", "code vectors"] }),
   migration("0003_memory", m0003, { pgvector: true, features: ["memory"] }),
   migration("0004_rl", m0004),
+  migration("0005_tokens", m0005),
   migration("0006_codeindex", m0006),
   migration("0007_cluster", m0007),
   migration("0008_ui_sessions", m0008),

@@ -100,15 +100,6 @@ test("a body that is not JSON is 400; one over the body limit is 413", async () 
   expect(e.hint).toContain("daemon.body_limit")
 })
 
-test("capabilities of later issues answer 501 not_available with a hint, never a result", async () => {
-  for (const [method, path] of [["POST", "/api/v1/tokens/compress"]] as const) {
-    const r = await t.json(method, path, method === "POST" ? {} : undefined)
-    expect({ path, status: r.status }).toEqual({ path, status: 501 })
-    expect((r.body as ErrorBody).error.code).toBe("not_available")
-    expect((r.body as ErrorBody).error.hint).toBeTruthy()
-  }
-})
-
 test("unknown routes are 404 in the error shape", async () => {
   const r = await t.json("GET", "/api/v1/nothing-here")
   expect(r.status).toBe(404)

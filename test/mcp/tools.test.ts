@@ -138,19 +138,21 @@ test("cca_broadcast reaches the connected agents", async () => {
   expect(await broadcast.promise).toMatchObject({ from: "api", message: "freeze merges", role: "mcp-work" })
 })
 
-test("tools whose daemon capability is not built yet say so, driven by the daemon's 501", async () => {
-  const calls: [string, Record<string, unknown>][] = [
-    ["cca_tokens_analyze", { content: "hello world" }],
-    ["cca_tokens_compress", { content: "hello world", strategies: ["dedupe"], target_reduction: 0.3 }],
-    ["cca_tokens_metrics", {}],
-    ["cca_tokens_recommendations", {}],
-  ]
-  for (const [name, args] of calls) {
-    const r = await mcp.call(name, args)
-    expect(r.isError, name).toBe(true)
-    expect(r.structuredContent, name).toBeUndefined()
-    expect(text(r), name).toMatch(new RegExp(`^${name} is not available in this version of cca: .+ \\(the daemon answered 501: (GET|POST) /api/v1/\\S+ is not available in this daemon\\)$`))
-  }
+test("the token tools answer for real; an unknown strategy is an error naming the field", async () => {
+  const code = "```ts\n// a comment\nexport const x = 1\n```\n"
+  const a = await mcp.call("cca_tokens_analyze", { content: code })
+  expect(a.isError).toBeFalsy()
+  expect(text(a)).toMatch(/^~\d+ tokens \(code \d+/)
+  const c = await mcp.call("cca_tokens_compress", { content: code, strategies: ["code_comments"] })
+  expect(c.isError).toBeFalsy()
+  expect(c.structuredContent).toMatchObject({ content: "```ts\nexport const x = 1\n```\n", strategies: [{ strategy: "code_comments", lossy: false }] })
+  const m = await mcp.call("cca_tokens_metrics", {})
+  expect(text(m)).toMatch(/^\d+ tasks in 30 days: /)
+  const r = await mcp.call("cca_tokens_recommendations", {})
+  expect(r.isError).toBeFalsy()
+  const bad = await mcp.call("cca_tokens_compress", { content: "hello", strategies: ["dedupe"] })
+  expect(bad.isError).toBe(true)
+  expect(text(bad)).toContain("body.strategies.0: unknown strategy")
 })
 
 test("cca_search_code answers for real; cca_index_codebase outside [indexing] roots is refused with the reason", async () => {
