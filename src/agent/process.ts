@@ -51,13 +51,28 @@ export interface ProcessHost {
 
 const signalName = (s: unknown) => (s == null ? null : String(s))
 
+/**
+ * Problem: after a SIGKILL of the daemon its `claude` agents kept running
+ * (orphans holding API sessions and files).
+ * Fix: on Linux every agent starts under `setpriv --pdeathsig SIGKILL` (util-linux),
+ * which sets the parent-death signal and then execs the agent (same pid), so
+ * the kernel kills it the moment the daemon dies, however it died. Without
+ * setpriv the argv is unchanged (the daemon's shutdown still stops its agents).
+ */
+let setpriv: string | null | undefined
+export function withParentDeathSignal(argv: readonly string[]): string[] {
+  if (process.platform !== "linux") return [...argv]
+  setpriv ??= Bun.which("setpriv") ?? null
+  return setpriv ? [setpriv, "--pdeathsig", "SIGKILL", "--", ...argv] : [...argv]
+}
+
 /** This machine: Bun.spawn for the stream driver, bun-pty (loaded on first use) for the pty driver. */
 export const localHost: ProcessHost = {
   where: "this host",
   inheritEnv: true,
   mcpFlags: true,
   async spawn(spec) {
-    const proc = Bun.spawn(spec.argv, { cwd: spec.cwd, env: spec.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" })
+    const proc = Bun.spawn(withParentDeathSignal(spec.argv), { cwd: spec.cwd, env: spec.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" })
     const exited = proc.exited.then((code) => {
       const signal = signalName(proc.signalCode)
       return { code: signal === null ? code : null, signal }
@@ -77,7 +92,7 @@ export const localHost: ProcessHost = {
   },
   async spawnTerminal(spec, size) {
     const { spawn } = await import("bun-pty")
-    const [file, ...args] = spec.argv
+    const [file, ...args] = withParentDeathSignal(spec.argv)
     const term = spawn(file!, args, { name: size.name, cols: size.cols, rows: size.rows, cwd: spec.cwd, env: spec.env })
     return {
       pid: term.pid,
