@@ -46,7 +46,9 @@ export async function createKey(env: Record<string, string>): Promise<string> {
 export async function startDaemonProcess(env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Promise<DaemonProcess> {
   const full: Record<string, string> = {}
   for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) full[k] = v
-  const proc = Bun.spawn([binary("cca"), "daemon", "--port", "0", "--acp-port", "0", ...args], { env: full, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  // free ports unless the test names its own (a flag given twice is an error)
+  const ports = ["--port", "--acp-port"].flatMap((f) => (args.includes(f) ? [] : [f, "0"]))
+  const proc = Bun.spawn([binary("cca"), "daemon", ...ports, ...args], { env: full, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
   let err = ""
   const errDone = (async () => {
     for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk)

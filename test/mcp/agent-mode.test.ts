@@ -36,7 +36,9 @@ afterAll(async () => {
 
 test("the agent tools come on top of the 17 shared ones", async () => {
   const names = (await mcp.client.listTools()).tools.map((t) => t.name)
-  expect(names).toHaveLength(19)
+  expect(names).toHaveLength(20)
+  expect(names).toContain("search_code") // an agent's own name for cca_search_code
+  expect(names).toContain("cca_memory")
   expect(names).toContain("cca_delegate")
   expect(names).toContain("cca_report_progress")
   expect(names).toContain("cca_task")

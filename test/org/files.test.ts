@@ -85,11 +85,14 @@ test("a corrupt org cache warns, is kept aside as a backup, and is fetched again
 test("the binary names a directory where config.json or usage.jsonl should be (no 'This is a bug')", async () => {
   const { cli } = await import("../support/cli")
   const { paths } = await import("../../src/paths")
-  const { rmSync } = await import("node:fs")
+  const { renameSync, rmSync } = await import("node:fs")
   for (const [path, args] of [
     [paths.sccConfigFile(), ["config", "explain"]],
     [paths.usageFile(), ["stats"]],
   ] as const) {
+    // The test home is shared with the other files' tests: set aside what they wrote there, put it back after.
+    const saved = existsSync(path) ? `${path}.saved-by-test` : null
+    if (saved) renameSync(path, saved)
     mkdirSync(path, { recursive: true })
     try {
       const r = await cli([...args])
@@ -98,6 +101,7 @@ test("the binary names a directory where config.json or usage.jsonl should be (n
       expect(r.stderr).not.toContain("This is a bug")
     } finally {
       rmSync(path, { recursive: true, force: true })
+      if (saved) renameSync(saved, path)
     }
   }
 })
