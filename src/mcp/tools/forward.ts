@@ -2,10 +2,8 @@ import type { DaemonLink, Query } from "../daemon"
 import { asObject, jsonText, type Answer, type Call } from "../tool"
 
 // Tools that hand their arguments to one daemon route and show its answer.
-// Their capabilities (memory, rl, tokens, code) arrive in the daemon one by
-// one; until a route exists the daemon answers 501 `not_available`, which
-// becomes a "not available in this version" tool error: the answer drives it,
-// so a tool starts working the day its route does.
+// The answer drives them: an older daemon without a route answers 501
+// `not_available`, which becomes a "not available in this version" tool error.
 
 export async function forward(daemon: DaemonLink, call: Call, method: "GET" | "POST", path: string, opts: { body?: Record<string, unknown>; query?: Query; title: string }): Promise<Answer> {
   const answer = await daemon.call<unknown>(method, path, { body: opts.body, query: opts.query, signal: call.signal })
