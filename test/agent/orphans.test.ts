@@ -37,6 +37,18 @@ await new Promise(() => {})
   }
   const pid = Number(out.trim())
   expect(alive(pid)).toBe(true)
+  // setpriv sets the parent-death signal, then execs the agent: kill the parent only once the
+  // child runs the agent's program (before that, a parent dying first is a race no signal covers).
+  const comm = () => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim()
+    } catch {
+      return ""
+    }
+  }
+  const t = performance.now()
+  while (comm() !== "sleep" && performance.now() - t < 5000) await Bun.sleep(5)
+  expect(comm()).toBe("sleep")
   parent.kill("SIGKILL")
   await parent.exited
   const t0 = performance.now()
