@@ -1,5 +1,6 @@
 import { lstat, readdir, realpath } from "node:fs/promises"
 import { join, relative, sep } from "node:path"
+import { processEnv } from "../flag"
 
 // Which files of a root are indexed. In a git work tree the list is git's
 // (tracked plus untracked-but-not-ignored: .gitignore is respected); anywhere
@@ -23,7 +24,7 @@ export type SelectOptions = {
 
 /** Relative paths, '/'-separated, of the files below `root` (git's list in a work tree). */
 export async function listFiles(root: string): Promise<{ files: string[]; source: "git" | "walk" }> {
-  const git = Bun.spawn(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { stdout: "pipe", stderr: "ignore", env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } })
+  const git = Bun.spawn(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { stdout: "pipe", stderr: "ignore", env: { ...processEnv(), GIT_OPTIONAL_LOCKS: "0" } })
   const out = await new Response(git.stdout).text()
   // An ignored folder (node_modules/x inside a repository) lists nothing: walk it instead.
   if ((await git.exited) === 0 && out.length > 0) {

@@ -96,14 +96,15 @@ export function rlRepo(db: Sql) {
       const pages: LoggedDecision[][] = []
       let before = Number.MAX_SAFE_INTEGER
       for (let left = limit; left > 0; ) {
+        const page = Math.min(left, DECISION_PAGE)
         const rows = await db.query(
           `SELECT id, state, action_index, reward, next_state, done, metadata FROM rl_experiences
            WHERE reward IS NOT NULL AND (state->>'v')::int = $1 AND id > $2 AND id < $3 AND action_index IS NOT NULL
            ORDER BY id DESC LIMIT $4`,
-          [STATE_VERSION, afterId, before, Math.min(left, DECISION_PAGE)],
+          [STATE_VERSION, afterId, before, page],
         )
         pages.push(rows.map(decisionOf))
-        if (rows.length < Math.min(left, DECISION_PAGE)) break
+        if (rows.length < page) break
         left -= rows.length
         before = Number(rows.at(-1)!.id)
         await breathe()
