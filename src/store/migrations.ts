@@ -33,7 +33,7 @@ export type Migration = {
   sql: string
   /** Uses the pgvector extension (the `vector` type, its indexes): skipped where the server has none. */
   pgvector?: boolean
-  /** What is off while this migration is skipped, as `cca status` names it ("memory", "code vectors"). */
+  /** What is off while this migration is skipped, as `cca status` names it ("memory"). */
   features?: readonly string[]
 }
 
@@ -48,7 +48,7 @@ function migration(file: string, sql: string, needs: MigrationNeeds = {}): Migra
 
 export const MIGRATIONS: readonly Migration[] = [
   migration("0001_core", m0001),
-  migration("0002_vectors", m0002, { pgvector: true, features: ["memory", "code vectors"] }),
+  migration("0002_vectors", m0002, { pgvector: true, features: ["memory"] }), // its code_* tables are unused: code vectors are 0010 (no pgvector)
   migration("0003_memory", m0003, { pgvector: true, features: ["memory"] }),
   migration("0004_rl", m0004),
   migration("0005_tokens", m0005),
