@@ -38,6 +38,8 @@ export const DaemonSection = v.strictObject({
   /** Open event streams (server-sent events) at once per API key and per client address (429 above). */
   sse_per_key: v.optional(count, 64),
   sse_per_ip: v.optional(count, 128),
+  /** Seconds between keepalive comments on a quiet event stream (clients give up after client.stream_idle_s of silence). */
+  sse_keepalive_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 15),
   /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
   cors_origins: v.optional(v.array(nonEmpty), []),
   /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
@@ -287,6 +289,10 @@ export const ClientSection = v.strictObject({
   url: v.optional(url, ""),
   /** A key from `cca keys create`. Prefer CCA_API_KEY; if set here, keep the file private (chmod 600). */
   api_key: v.optional(v.string(), ""),
+  /** Seconds to wait for the daemon's answer (for an event stream: its headers; the stream itself may last). */
+  timeout_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 30),
+  /** Seconds an event stream (`cca task watch`) may stay silent, keepalives included, before the client reconnects from its last event. */
+  stream_idle_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 45),
 })
 export type ClientSection = v.InferOutput<typeof ClientSection>
 
