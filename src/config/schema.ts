@@ -147,6 +147,10 @@ export const AgentsSection = v.strictObject({
   image: v.optional(v.string(), ""),
   /** Mount this host's claude (claude_path) read-only into agent containers instead of running the image's own (the image then needs only glibc). */
   sandbox_mount_claude: v.optional(v.boolean(), false),
+  /** Tokens a task's prompt (description, injected memory, context) may take; over it the prompt is compressed by tokens.compression, and a task that still cannot fit fails. 0: only tokens.max_context_tokens bounds it. */
+  token_budget_per_task: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0, "must be 0 (no budget) or more")), 0),
+  /** Per role, instead of token_budget_per_task: `{ reviewer = 8000 }`. */
+  token_budget_roles: v.optional(v.record(roleName, count), {}),
 })
 export type AgentsSection = v.InferOutput<typeof AgentsSection>
 
@@ -260,7 +264,9 @@ export const MemorySection = v.strictObject({
 export type MemorySection = v.InferOutput<typeof MemorySection>
 
 export const TokensSection = v.strictObject({
-  compression: v.optional(nonEmpty, "auto"),
+  /** How a prompt over its token budget is made to fit: auto (lossless strategies, then lossy ones), lossless (lossless only), off (none: an over-budget task fails). */
+  compression: v.optional(v.picklist(["auto", "lossless", "off"], "must be auto, lossless or off"), "auto"),
+  /** The model's context: no prompt is sent that the estimate puts over it, whatever the budget. */
   max_context_tokens: v.optional(count, 200_000),
   /** Warn when a task's prompt uses this share of max_context_tokens. */
   warn_ratio: v.optional(ratio, 0.8),

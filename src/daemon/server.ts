@@ -13,6 +13,7 @@ import { MemoryService } from "../memory/service"
 import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
+import { budgeted, budgetPolicy, TokenBudgetStage } from "../tokens/budget"
 import { TokenService } from "../tokens/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
@@ -203,7 +204,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
-      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
+      // The token budget last: it must count everything the stages before it put into the prompt.
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
       endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator

@@ -1,19 +1,19 @@
 import { systemClock, type Clock, type Timer } from "../acp/clock"
-import { ConflictError, NotFoundError, UnavailableError } from "../errors"
+import { ConflictError, NotFoundError } from "../errors"
 import type { Logger } from "../log"
 import type { AgentPool } from "../pool/types"
 import type { StateStore } from "../state/types"
-import { isTransient } from "../store/sql"
 import type { Store } from "../store/store"
 import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
 import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
-import { childEnded, completionAggregate, openDescendants, parentFor } from "./coordination"
+import { childEnded, openDescendants, parentFor } from "./coordination"
 import { Dispatcher } from "./dispatcher"
 import { TaskEventBus, eventJson } from "./events"
 import type { Executor, Outcome, Progress, TaskSink, Worker } from "./executor"
 import { LocalExecutor } from "./local"
 import type { Decision } from "./experiences"
 import { RoutingRecords, type AttemptResult } from "./records"
+import { Reports } from "./reports"
 import { RunningTasks, type Running } from "./running"
 import { RemoteExecutor, type AcpPort } from "./remote"
 import { HeuristicRouter, type Router } from "./router"
@@ -87,14 +87,15 @@ export class Orchestrator implements TaskSink {
   private readonly endHooks: EndHooks
   private readonly dispatcher: Dispatcher
   private readonly running: RunningTasks
-  /** The tail of each task's report chain (see inOrder). */
-  private readonly reports = new Map<string, Promise<void>>()
+  private readonly reports = new Reports(this)
   /** Agents that lost a task, per task: the router prefers others for its next attempt. */
   readonly tried = new Map<string, Set<string>>()
   /** Tasks created here whose `created` event has not come back over the bus yet. */
   private readonly ownCreated = new Set<string>()
   /** Tasks that delegated in this daemon's life: their completion carries an aggregate. */
   private readonly parents = new Set<string>()
+  /** Whether a task delegated in this daemon's life. */
+  delegated = (taskId: string): boolean => this.parents.has(taskId)
   private ticker: Timer | null = null
   private stopped = false
 
@@ -301,89 +302,14 @@ export class Orchestrator implements TaskSink {
     return this.endHooks.flush()
   }
 
-  // ---- what executors report (TaskSink) ----
-
-  /**
-   * Problem: progress arrives as an ACP notification and its handling is
-   * asynchronous, so a result sent right after it could be applied first,
-   * and the progress event would land after the task ended (or be lost).
-   * Fix: an agent's reports about one task apply in the order they arrived.
-   */
-  private inOrder<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.reports.get(taskId) ?? Promise.resolve()).then(fn)
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.reports.set(taskId, tail)
-    void tail.then(() => {
-      if (this.reports.get(taskId) === tail) this.reports.delete(taskId)
-    })
-    return run
-  }
+  // ---- what executors report (TaskSink; reports.ts) ----
 
   progress(agentId: string, p: Progress): void {
-    this.inOrder(p.taskId, async () => {
-      const attempt = await this.attemptOf(p.taskId, agentId)
-      if (attempt === undefined) return
-      const data = p.data !== undefined && typeof p.data === "object" && p.data !== null && !Array.isArray(p.data) ? (p.data as Record<string, unknown>) : p.data === undefined ? {} : { data: p.data }
-      const t = await this.store.tasks.progress(p.taskId, { progress: p.percent === undefined ? undefined : p.percent / 100, message: p.message, attempt, data })
-      if (t) await this.publish(t.event, t.task)
-    }).catch((e: unknown) => this.log.warn(`progress of task ${p.taskId}: ${(e as Error).message}`))
+    this.reports.progress(agentId, p)
   }
 
-  /**
-   * An agent's outcome. When the database does not answer (a PostgreSQL
-   * restart), a local agent's outcome is kept and retried with backoff until
-   * it is written: nothing an agent finished is lost. A remote agent's
-   * (`retry: false`, from ACP) is refused with a 503 instead: its worker keeps
-   * it and sends it again.
-   */
   result(agentId: string, outcome: Outcome, opts: { retry?: boolean } = {}): Promise<void> {
-    return this.inOrder(outcome.taskId, async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.applyResult(agentId, outcome)
-        } catch (e) {
-          if (!isTransient(e)) throw e
-          if (opts.retry === false || this.stopped) throw new UnavailableError(`the database does not answer; the result of task ${outcome.taskId} was not recorded`, { hint: "send it again shortly", cause: e })
-          if (attempt === 1) this.log.warn(`recording the result of task ${outcome.taskId} failed (${(e as Error).message}); retrying until the database answers`)
-          await Bun.sleep(Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5)))
-        }
-      }
-    })
-  }
-
-  private async applyResult(agentId: string, outcome: Outcome): Promise<void> {
-    const entry = this.running.get(outcome.taskId)
-    if (entry && entry.agentId !== agentId) return
-    if (entry) await entry.ready
-    const attempt = entry ? entry.attempt : await this.attemptOf(outcome.taskId, agentId)
-    if (attempt === undefined || (entry && this.running.get(outcome.taskId) !== entry)) return // not this agent's any more: requeued, cancelled or timed out
-    const common = { attempt, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs, sessionId: outcome.sessionId, metadata: outcome.data === undefined ? undefined : { agentData: outcome.data } }
-    let t: Transition | undefined
-    if (outcome.status === "completed") {
-      const task = entry?.task ?? (await this.store.tasks.get(outcome.taskId))
-      const aggregate = task && (task.coordinate || this.parents.has(task.id)) ? await completionAggregate(this.store.sql, task, outcome) : undefined
-      t = await this.store.tasks.complete(outcome.taskId, outcome.output ?? "", aggregate ? { ...common, metadata: { ...common.metadata, aggregate } } : common)
-    } else if (outcome.status === "failed") {
-      t = await this.store.tasks.fail(outcome.taskId, { code: "agent_failed", message: outcome.error ?? `agent ${agentId} reported failure` }, common)
-    } else {
-      t = await this.store.tasks.cancel(outcome.taskId, outcome.error ?? `cancelled by agent ${agentId}`)
-    }
-    const mine = this.running.get(outcome.taskId)
-    if (mine?.agentId === agentId) this.forget(outcome.taskId)
-    if (t) {
-      if (mine) this.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? "agent_failed" : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
-      await this.publish(t.event, t.task)
-      await this.ended(t.task)
-    }
-    if (!entry || entry.executor.kind === "remote") {
-      // A remote agent's mirror; the pool keeps its own agents' state.
-      this.agentState(agentId, "idle", null)
-      void this.store.agents.markState(agentId, "idle", { currentTaskId: null }).catch(() => {})
-    }
-    setTimeout(() => void this.dispatch(), 0) // after the executor untracked the task, so the agent counts as idle
+    return this.reports.result(agentId, outcome, opts)
   }
 
   async lost(agentId: string, taskIds: readonly string[], reason: TaskError): Promise<void> {
@@ -409,7 +335,7 @@ export class Orchestrator implements TaskSink {
    * Record the routing decision of an attempt with its reward. In the
    * background: the task's event does not wait for it (records.flush() does).
    */
-  private settle(entry: Running, r: AttemptResult): void {
+  settle(entry: Running, r: AttemptResult): void {
     const d = entry.decision
     if (!d) return
     const next = this.records.state(entry.task, this.records.poolView(this.workers(), this.busyAgents(), this.local?.canSpawn() ?? false, 0), entry.attempt)
@@ -417,7 +343,7 @@ export class Orchestrator implements TaskSink {
   }
 
   /** A task reached a final status: forget its retries; if it is a subtask, tell its parent. */
-  private async ended(task: Task): Promise<void> {
+  async ended(task: Task): Promise<void> {
     this.tried.delete(task.id)
     if (this.endHooks.size > 0) this.endHooks.fire(task)
     if (task.parentId) await childEnded(this.store, task, (e, parent) => this.publish(e, parent))
