@@ -161,6 +161,8 @@ export const TasksSection = v.strictObject({
   max_attempts: v.optional(count, 3),
   /** Deepest delegation: a task created by a task created by ... a root (depth 0). A delegation past it is refused. */
   max_depth: v.optional(count, 3),
+  /** How often pending tasks are looked for without a trigger (backoffs that ran out, tasks no event announced). */
+  dispatch_tick_s: v.optional(v.pipe(v.number(), v.minValue(0.1, "must be at least 0.1"), v.maxValue(3600, "must be at most 3600")), 2),
 })
 export type TasksSection = v.InferOutput<typeof TasksSection>
 

@@ -200,6 +200,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       taskTimeoutMs: config.tasks.timeout_s * 1000,
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
+      tickMs: config.tasks.dispatch_tick_s * 1000,
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
@@ -301,6 +302,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
     for (const w of warnings) log.warn(w)
     log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
+    // Problem: recovered tasks (and ones pending before the restart) waited for the first tick (2 s), and
+    // their `requeued` events reached no one. Fix: publish them and look for work now, once the HTTP
+    // address is known (agents spawned for them need it for their cca tools).
+    await orchestrator.absorb(orphans, { always: true })
 
     let stopping: Promise<void> | undefined
     const stop = (reason = "stop") =>
