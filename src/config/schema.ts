@@ -258,6 +258,12 @@ export const MemorySection = v.strictObject({
   max_content_chars: v.optional(count, 20_000),
   /** The vector index of each embedding model's patterns. */
   index: v.optional(v.picklist(["hnsw", "ivfflat"], "must be hnsw or ivfflat"), "hnsw"),
+  /** HNSW graph degree; applies when a model's index is first built (pgvector's default 16). */
+  hnsw_m: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(2, "must be at least 2"), v.maxValue(100, "must be at most 100")), 16),
+  /** HNSW build-time candidate list; applies when a model's index is first built (pgvector's default 64; at least 2 x hnsw_m). */
+  hnsw_ef_construction: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(4, "must be at least 4"), v.maxValue(1000, "must be at most 1000")), 64),
+  /** HNSW search-time candidate list (higher: better recall, slower); a search asking for more rows uses that many. `bun run bench memory` measures it. */
+  ef_search: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000")), 100),
 })
 export type MemorySection = v.InferOutput<typeof MemorySection>
 
