@@ -6,6 +6,7 @@ import m0005 from "../../migrations/0005_tokens.sql" with { type: "text" }
 import m0006 from "../../migrations/0006_codeindex.sql" with { type: "text" }
 import m0007 from "../../migrations/0007_cluster.sql" with { type: "text" }
 import m0008 from "../../migrations/0008_ui_sessions.sql" with { type: "text" }
+import m0011 from "../../migrations/0011_memory_lexical.sql" with { type: "text" }
 
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
@@ -54,4 +55,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration("0006_codeindex", m0006),
   migration("0007_cluster", m0007),
   migration("0008_ui_sessions", m0008),
+  migration("0011_memory_lexical", m0011, { pgvector: true, features: ["memory"] }),
 ]
