@@ -414,13 +414,17 @@ export class Orchestrator implements TaskSink {
     return { requeued: requeued.length }
   }
 
-  /** Transitions made outside the task sink (tasks adopted from a dead daemon): publish them, end what ended, look for work. */
-  async absorb(transitions: readonly Transition[]): Promise<void> {
+  /**
+   * Transitions made outside the task sink (tasks adopted from a dead daemon, or requeued at start from
+   * this daemon's killed predecessor): publish them, end what ended, look for work. `always`: look for
+   * work even when nothing moved (at start: tasks that were pending before the restart).
+   */
+  async absorb(transitions: readonly Transition[], o: { always?: boolean } = {}): Promise<void> {
     for (const t of transitions) {
       await this.publish(t.event, t.task)
       if (isFinal(t.task)) await this.ended(t.task)
     }
-    if (transitions.length > 0) {
+    if (transitions.length > 0 || o.always) {
       this.dispatcher.noteWork()
       void this.dispatch()
     }

@@ -7,6 +7,7 @@ import m0006 from "../../migrations/0006_codeindex.sql" with { type: "text" }
 import m0007 from "../../migrations/0007_cluster.sql" with { type: "text" }
 import m0008 from "../../migrations/0008_ui_sessions.sql" with { type: "text" }
 import m0010 from "../../migrations/0010_codeindex_vectors.sql" with { type: "text" }
+import m0011 from "../../migrations/0011_memory_lexical.sql" with { type: "text" }
 
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
@@ -56,4 +57,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration("0007_cluster", m0007),
   migration("0008_ui_sessions", m0008),
   migration("0010_codeindex_vectors", m0010),
+  migration("0011_memory_lexical", m0011, { pgvector: true, features: ["memory"] }),
 ]
