@@ -187,7 +187,7 @@ export async function quality(): Promise<void> {
     const grid: Fusion[] = []
     for (const pool of [50, 100, 200]) {
       for (const name of [0, 0.15, 0.3, 0.5]) {
-        for (const vector of [0, 0.25, 0.5, 0.75, 1, 1.5]) grid.push({ kind: "weighted", name, vector, pool })
+        for (const vector of [0, 0.25, 0.5, 1, 1.5, 2, 3]) grid.push({ kind: "weighted", name, vector, pool })
         for (const vector of [0.5, 1, 2]) grid.push({ kind: "rrf", k: 60, name, vector, pool })
       }
     }
