@@ -51,7 +51,7 @@ test("status, restart and stop of a detached daemon; none running is exit 1 for 
   expect(second.pid).not.toBe(first.pid)
   expect(alive(first.pid)).toBe(false) // the old one exited before the new one took the data dir
   expect({ http: second.http, acp: second.acp }).toEqual({ http: first.http, acp: first.acp }) // same ports: clients find it again
-  expect((await (await fetch(`${second.http}/api/v1/health`)).json()).status).toBe("ok")
+  expect(((await (await fetch(`${second.http}/api/v1/health`)).json()) as { status: string }).status).toBe("ok")
 
   const stopped = await cca(["daemon", "stop", "--json"])
   expect(stopped.code).toBe(0)
