@@ -7,6 +7,7 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
+import { BUILTIN_ROLES, listRoles } from "../agent/roles"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
@@ -201,6 +202,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
       tickMs: config.tasks.dispatch_tick_s * 1000,
+      roles: () => [...Object.keys(BUILTIN_ROLES), ...(config.agents.max_agents > 0 ? listRoles(opts.pool?.rolesDir) : []), ...config.tasks.roles],
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
