@@ -290,6 +290,8 @@ export const IndexingSection = v.strictObject({
   parallelism: v.optional(count, 2),
   /** Directories that may be indexed (a path must lie in one, after symlinks); "~" is the daemon user's home. */
   roots: v.optional(v.array(nonEmpty), ["~"]),
+  /** Embed chunks with [embeddings]'s model in the background and blend cosine similarity into code search; false: lexical only. */
+  vectors: v.optional(v.boolean(), true),
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 

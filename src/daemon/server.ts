@@ -230,8 +230,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cluster.start()
     cleanup.push(() => cluster.stop())
 
+    // Code search with chunk vectors of the one embedder (embedded in the background; [indexing] vectors = false: lexical only).
+    const code = new CodeIndex({ db: store.sql, config: config.indexing, embedder: config.indexing.vectors ? embedder : undefined, log })
+    cleanup.push(() => code.close())
     const ctx: DaemonContext = {
-      code: new CodeIndex({ db: store.sql, config: config.indexing }),
+      code,
       rl,
       tokens,
       memory,
