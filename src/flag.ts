@@ -36,6 +36,8 @@ export const xdgStateHome = () => read("XDG_STATE_HOME")
 /** Which name the program answers to when it cannot tell from argv0 (running from source). */
 export const programOverride = () => read("SCC_PROG")
 export const logLevel = () => read("SCC_LOG_LEVEL")
+/** Size at which a log file is rotated (bytes; default 10 MiB). */
+export const logMaxBytes = () => read("CCA_LOG_MAX_BYTES")
 export const traceStartup = () => read("SCC_TRACE_STARTUP") === "1"
 export const noColor = () => read("NO_COLOR") !== undefined || read("TERM") === "dumb"
 export const isCI = () => read("CI") === "true" || read("CI") === "1"

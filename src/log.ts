@@ -28,31 +28,92 @@ export function redact(text: string): string {
   return out
 }
 
+// Log files: one per process kind (cli.log for commands, daemon.log, mcp.log
+// for the MCP servers Claude Code and pool agents start, worker.log), shared
+// by every process of that kind. Problem: Bun's FileSink truncates on open, so
+// each process wiped the lines of the one before (the "details are in the
+// log" pointer led to an overwritten file). Fix: an O_APPEND descriptor and
+// one write(2) per line (lines of concurrent processes interleave whole), and
+// rotation by size: once the file holds CCA_LOG_MAX_BYTES (default 10 MiB),
+// the process that notices renames it to .1 (.1 to .2, up to .3) and opens a
+// new one. A process still writing to a file another one rotated sees its
+// descriptor's file past the size and reopens the path instead of rotating
+// again, so no line is lost and no rotation repeats.
+
+export type LogKind = "cli" | "daemon" | "mcp" | "worker"
+let processKind: LogKind = "cli"
+
+/** Which log file this process writes by default; set once, before the first log line. */
+export function setLogKind(kind: LogKind): void {
+  processKind = kind
+}
+
+/** The log file of this process's kind. */
+export function processLogFile(): string {
+  return paths.logFile(processKind)
+}
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+const KEEP = 3
+
+function maxBytes(): number {
+  const n = Number(flag.logMaxBytes())
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BYTES
+}
+
 type Sink = { write(line: string): void; flush(): unknown }
 const sinks = new Map<string, Sink>()
 
 function fileSink(path: string): Sink {
-  let existing = sinks.get(path)
+  const existing = sinks.get(path)
   if (existing) return existing
-  let writer: ReturnType<ReturnType<typeof Bun.file>["writer"]> | undefined
+  const fs = () => require("node:fs") as typeof import("node:fs")
+  let fd: number | undefined
   let broken = false
+  const open = () => {
+    const { mkdirSync, openSync } = fs()
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    fd = openSync(path, "a", 0o600)
+  }
+  const reopen = () => {
+    if (fd !== undefined) fs().closeSync(fd)
+    open()
+  }
+  const rotateIfFull = () => {
+    const { fstatSync, renameSync, statSync } = fs()
+    const limit = maxBytes()
+    const mine = fstatSync(fd!)
+    if (mine.size < limit) return
+    const named = statSync(path, { throwIfNoEntry: false })
+    if (named && named.ino === mine.ino && named.dev === mine.dev) {
+      for (let i = KEEP - 1; i >= 1; i--) {
+        try {
+          renameSync(`${path}.${i}`, `${path}.${i + 1}`)
+        } catch {
+          // no such generation yet
+        }
+      }
+      try {
+        renameSync(path, `${path}.1`)
+      } catch {
+        // another process rotated it between our stat and this rename
+      }
+    }
+    reopen() // rotated by us just now, or by another process earlier
+  }
   const sink: Sink = {
     write(line) {
       if (broken) return
       try {
-        if (!writer) {
-          const { closeSync, mkdirSync, openSync } = require("node:fs") as typeof import("node:fs")
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-          closeSync(openSync(path, "a", 0o600)) // create with owner-only mode before Bun opens it
-          writer = Bun.file(path).writer()
-        }
-        writer.write(line)
+        if (fd === undefined) open()
+        rotateIfFull()
+        fs().writeSync(fd!, line)
       } catch {
         broken = true // a read-only home must not take the command down with it
       }
     },
     flush() {
-      return writer?.flush()
+      return undefined // every line is written through at once
     },
   }
   sinks.set(path, sink)
@@ -70,10 +131,11 @@ function stderrLevel(verbose: boolean): number {
   return verbose ? LogLevels.debug : LogLevels.warn
 }
 
+/** `file`: a log file of its own; by default the process kind's (setLogKind), looked up at each line. */
 export type LoggerOptions = { file?: string; verbose?: boolean; fileLevel?: number }
 
 export function createLogger(service: string, opts: LoggerOptions = {}): Logger {
-  const file = opts.file ?? paths.cliLogFile()
+  const file = opts.file
   const toStderr = stderrLevel(opts.verbose ?? false)
   const toFile = opts.fileLevel ?? LogLevels.info
   const { createConsola } = require("consola/core") as typeof import("consola/core")
@@ -85,7 +147,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
         log(obj) {
           const text = format(obj)
           if (obj.level <= toStderr) console.error(`${obj.type === "log" ? "" : `${obj.type}: `}${text}`)
-          if (obj.level <= toFile) fileSink(file).write(`${obj.date.toISOString()} ${obj.type} [${obj.tag}] ${text}\n`)
+          if (obj.level <= toFile) fileSink(file ?? processLogFile()).write(`${obj.date.toISOString()} ${obj.type} [${obj.tag}] ${text}\n`)
         },
       },
     ],

@@ -27,6 +27,8 @@ export const paths = {
   logDir: () => join(dataHome(), "cca", "logs"),
   cliLogFile: () => join(dataHome(), "cca", "logs", "cli.log"),
   daemonLogFile: () => join(dataHome(), "cca", "logs", "daemon.log"),
+  /** One log file per process kind, shared (appended, rotated by size) by every process of that kind. */
+  logFile: (kind: "cli" | "daemon" | "mcp" | "worker") => join(dataHome(), "cca", "logs", `${kind}.log`),
 
   // Claude Code's own files on the host
   claudeHome: () => join(flag.home(), ".claude"),

@@ -34,6 +34,8 @@ import { fmt, stats } from "./_lib"
 
 const big = process.argv.includes("--100k")
 const onlyLoop = process.argv.includes("--only-loop")
+const noQuality = process.argv.includes("--no-quality")
+const noStartup = process.argv.includes("--no-startup")
 
 type Topic = { name: string; query: string; doc: string }
 
@@ -84,7 +86,7 @@ async function quality(embedder: Embedder, topics: Topic[]) {
     for (const t of set) if (ids.get((await svc.rank(t.query, 1))[0]?.pattern.id ?? "") === t.name) hit++
     return hit / set.length
   }
-  const weights = [0, 0.15, 0.3, 0.5, 0.7]
+  const weights = [0, 0.15, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1]
   const devScores = [] as number[]
   for (const w of weights) devScores.push(await p1(w, dev))
   const best = weights[devScores.indexOf(Math.max(...devScores))]!
@@ -162,7 +164,7 @@ async function search(n: number) {
   return { n, loadMs, indexMs, plan, exact: exact.st, hnsw }
 }
 
-if (!onlyLoop) {
+if (!onlyLoop && !noQuality) {
 const topics = loadTopics()
 console.log(`memory bench: ${topics.length} topics (dev 50, held-out ${topics.length - 50}); figures from a shared, busy machine are noisy\n`)
 const srv = await startEmbeddingServer({ dimensions: 768 })
@@ -185,7 +187,9 @@ for (const [name, e] of providers) console.log(`  ${name.padEnd(26)} ${(await th
 console.log("")
 for (const [, e] of providers) await e.close?.()
 await srv.close()
+}
 
+if (!onlyLoop) {
 for (const n of process.argv.includes("--no-search") ? [] : big ? [10_000, 100_000] : [10_000]) {
   const s = await search(n)
   console.log(`search over ${n} patterns (512-d, PGlite; load ${(s.loadMs / 1000).toFixed(1)} s, HNSW build ${(s.indexMs / 1000).toFixed(1)} s):`)
@@ -197,7 +201,7 @@ if (!big) console.log("(100k: run with --100k; goals p95 < 20 ms at 100k, recall
 
 }
 
-if (!onlyLoop) {
+if (!onlyLoop && !noStartup) {
   // Start-up with memory on and off (in-process daemons, PGlite in a temp dir; the embedder is loaded on first use, never at start).
   const { testDaemon } = await import("../../test/daemon/harness")
   const times: Record<string, number[]> = { off: [], on: [] }

@@ -27,6 +27,8 @@ export default command({
       { name: "cca data", path: paths.ccaDataDir(), access: "read/write" },
       { name: "cli log", path: paths.cliLogFile(), access: "write" },
       { name: "daemon log", path: paths.daemonLogFile(), access: "write" },
+      { name: "mcp log", path: paths.logFile("mcp"), access: "write" },
+      { name: "worker log", path: paths.logFile("worker"), access: "write" },
     ]
     const { source } = await orgSettings()
     if (source !== undefined) {

@@ -5,7 +5,7 @@ import { loadConfig } from "../config/load"
 import { readRuntime, type RuntimeInfo } from "../daemon/runtime"
 import { PrerequisiteError, UsageError } from "../errors"
 import * as flag from "../flag"
-import { createLogger } from "../log"
+import { createLogger, setLogKind } from "../log"
 import { envelope, writeOut } from "../output"
 import { paths } from "../paths"
 
@@ -65,7 +65,8 @@ export default command({
     }
 
     const { startDaemon } = await import("../daemon/server")
-    const log = createLogger("daemon", { file: paths.daemonLogFile(), verbose: Boolean(args.verbose) })
+    setLogKind("daemon") // the pool's, ACP's and the domain code's loggers write daemon.log too
+    const log = createLogger("daemon", { verbose: Boolean(args.verbose) })
     const daemon = await startDaemon({ config: loaded.config, log })
     let signals = 0
     const stopped = new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { command, lazy } from "./common"
 import { UsageError } from "../errors"
-import { createLogger } from "../log"
+import { createLogger, setLogKind } from "../log"
 
 // `cca mcp [--agent ID]`: the MCP server over stdio that Claude Code starts
 // (the plugin's .mcp.json, `cca mcp install`, or an agent's --mcp-config).
@@ -25,6 +25,7 @@ const mcp = command({
     if (args._[0] === "install") return // citty runs the parent after a subcommand
     if (args.role && !args.agent) throw new UsageError("--role only applies with --agent", { hint: "cca mcp --agent ID --role ROLE" })
     const timeoutMs = seconds(args.timeout) * 1000
+    setLogKind("mcp") // one mcp.log for every MCP server (Claude Code's, each pool agent's)
     const log = createLogger("mcp", { verbose: Boolean(args.verbose) })
     const { createCcaServer, serveStdio } = await import("../mcp/server")
     const agent = args.agent ? { id: String(args.agent), role: String(args.role || "agent") } : undefined

@@ -3,9 +3,8 @@ import { basename } from "../posix-path"
 import { lazy, setCommandPath } from "./common"
 import { ExitCode, formatError, isAppError } from "../errors"
 import * as flag from "../flag"
-import { flushLogs, log } from "../log"
+import { flushLogs, log, processLogFile } from "../log"
 import { envelope, writeErr, writeOut } from "../output"
-import { paths } from "../paths"
 import { VERSION } from "../version"
 
 // The command tree and the one error boundary. One binary, two names. `scc` and `cca` share every subcommand; the name only
@@ -130,7 +129,7 @@ async function main(rawArgs: string[]): Promise<number> {
     }
     log().error("unexpected error", e)
     const message = e instanceof Error ? e.message : String(e)
-    printFailure(json, { code: "internal", message }, `error: ${message}\nThis is a bug. Details are in the log: ${paths.cliLogFile()}`)
+    printFailure(json, { code: "internal", message }, `error: ${message}\nThis is a bug. Details are in the log: ${processLogFile()}`)
     return 1
   }
 }

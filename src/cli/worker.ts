@@ -1,11 +1,9 @@
-import { join } from "node:path"
 import { command } from "./common"
 import { loadConfig } from "../config/load"
 import { PrerequisiteError, UsageError } from "../errors"
 import * as flag from "../flag"
-import { createLogger, registerSecret } from "../log"
+import { createLogger, registerSecret, setLogKind } from "../log"
 import { envelope, writeOut } from "../output"
-import { paths } from "../paths"
 
 // `cca worker --daemon ws://HOST:9100 --role R [--count N]`: Claude Code
 // agents on this machine that take a daemon's tasks over ACP (src/pool/worker.ts).
@@ -35,7 +33,8 @@ export default command({
     const apiKey = flag.ccaApiKey() ?? (config.client.api_key || undefined)
     if (!apiKey) throw new PrerequisiteError("the worker needs an API key of the daemon", { hint: "export CCA_API_KEY=... (a key from `cca keys create` on the daemon's machine)" })
     registerSecret(apiKey)
-    const log = createLogger("worker", { file: join(paths.logDir(), "worker.log"), verbose: Boolean(args.verbose) })
+    setLogKind("worker")
+    const log = createLogger("worker", { verbose: Boolean(args.verbose) })
 
     const [{ startWorker }, { poolOptions }] = await Promise.all([import("../pool/worker"), import("../pool/options")])
     const worker = await startWorker({

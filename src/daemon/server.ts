@@ -7,12 +7,14 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
+import { BUILTIN_ROLES, listRoles } from "../agent/roles"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
 import { CodeIndex } from "../codeindex/service"
 import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
+import { budgeted, budgetPolicy, TokenBudgetStage } from "../tokens/budget"
 import { TokenService } from "../tokens/service"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
@@ -199,11 +201,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       taskTimeoutMs: config.tasks.timeout_s * 1000,
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
+      tickMs: config.tasks.dispatch_tick_s * 1000,
+      roles: () => [...Object.keys(BUILTIN_ROLES), ...(config.agents.max_agents > 0 ? listRoles(opts.pool?.rolesDir) : []), ...config.tasks.roles],
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
-      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? [])],
+      // The token budget last: it must count everything the stages before it put into the prompt.
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
       endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
@@ -225,8 +230,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cluster.start()
     cleanup.push(() => cluster.stop())
 
+    // Code search with chunk vectors of the one embedder (embedded in the background; [indexing] vectors = false: lexical only).
+    const code = new CodeIndex({ db: store.sql, config: config.indexing, embedder: config.indexing.vectors ? embedder : undefined, log })
+    cleanup.push(() => code.close())
     const ctx: DaemonContext = {
-      code: new CodeIndex({ db: store.sql, config: config.indexing }),
+      code,
       rl,
       tokens,
       memory,
@@ -299,6 +307,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
     for (const w of warnings) log.warn(w)
     log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
+    // Problem: recovered tasks (and ones pending before the restart) waited for the first tick (2 s), and
+    // their `requeued` events reached no one. Fix: publish them and look for work now, once the HTTP
+    // address is known (agents spawned for them need it for their cca tools).
+    await orchestrator.absorb(orphans, { always: true })
 
     let stopping: Promise<void> | undefined
     const stop = (reason = "stop") =>

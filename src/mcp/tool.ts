@@ -1,8 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import type * as z from "zod"
 import { formatError, isAppError } from "../errors"
-import type { Logger } from "../log"
-import { paths } from "../paths"
+import { processLogFile, type Logger } from "../log"
 import type { AgentLink } from "./agent-link"
 import type { DaemonLink } from "./daemon"
 
@@ -71,7 +70,7 @@ export function errorResult(tool: string, e: unknown, log: Logger): CallToolResu
     text = `${tool}: ${formatError(e)}`
   } else {
     log.error(`${tool} failed`, e)
-    text = `${tool} failed: ${e instanceof Error ? e.message : String(e)}. This is a bug; details are in ${paths.cliLogFile()}`
+    text = `${tool} failed: ${e instanceof Error ? e.message : String(e)}. This is a bug; details are in ${processLogFile()}`
   }
   return { content: [{ type: "text", text }], isError: true }
 }

@@ -231,6 +231,27 @@ describe("start", () => {
     expect(events.find((e) => e.type === "session_start" && e.session === end.session)).toBeDefined()
   })
 
+  test("on a protected branch: the branch prompt in the real terminal, then the session on the new branch", { timeout: 60_000 }, async () => {
+    await using ws = await workspace("main")
+    await using run = runInPty(["start", ws.path], { env, cols: 100, rows: 30 })
+    await run.waitFor(/main is a protected branch .*\[[^\]]+\]: /s)
+    expect(run.terminal.localFlags & ICANON).not.toBe(0) // a line prompt: cooked mode, echo
+    run.terminal.write("feature/from-prompt\r")
+    await run.waitFor(/switched .* to new work branch feature\/from-prompt/)
+    // The prompt's reader must hand stdin back: the session reads the same terminal.
+    await run.waitFor(/READY size=30 100 term=xterm-256color/)
+    expect(run.output()).not.toContain("ReadableStream")
+    expect(run.terminal.localFlags & ICANON).toBe(0)
+    run.terminal.write("typed after the prompt\r")
+    await run.waitFor(/got:typed after the prompt/)
+    run.terminal.resize(120, 40)
+    await run.waitFor(/size=40 120/)
+    expect(await run.proc.exited).toBe(7)
+    expect(git(ws.path, "branch", "--show-current")).toBe("feature/from-prompt")
+    const [c] = await pm.docker.listContainers({ all: true, filters: { label: [`${LABEL.workspace}=${ws.path}`] } })
+    expect(c?.Labels[LABEL.branch]).toBe("feature/from-prompt")
+  })
+
   test("SIGTERM during the session: the terminal is restored, the end is recorded, the container keeps running", { timeout: 60_000 }, async () => {
     await using ws = await workspace()
     await using run = runInPty(["start", ws.path], { env, cols: 100, rows: 30 })
