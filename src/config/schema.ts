@@ -220,7 +220,7 @@ export const LearningSection = v.strictObject({
   /** γ: weight of the next state's value (only requeued attempts have one). */
   discount: v.optional(ratio, 0.95),
   /** Share of decisions explored uniformly among the eligible roles (at most 0.5). */
-  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.05),
+  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.03),
   /** LinUCB's α: weight of the confidence width in a role's score. */
   exploration: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(5, "must be at most 5")), 0.2),
   /** LinUCB: weight kept by old evidence per new observation of a role (lower adapts to drift faster). */
