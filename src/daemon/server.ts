@@ -1,3 +1,4 @@
+import { join } from "node:path"
 import { hostname } from "node:os"
 import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
@@ -7,6 +8,8 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
+import { BUILTIN_ROLES, listRoles } from "../agent/roles"
+import { reapListed } from "../agent/reaper"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
@@ -100,9 +103,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   try {
     let lock: PidLock | undefined
+    let pidDir: string | undefined
     if (opts.lock !== false) {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
+      // Holding the lock, the predecessor is gone: its agents that are still running are orphans.
+      pidDir = join(paths.runDir(), "agents")
+      const reaped = reapListed(pidDir)
+      if (reaped.length) log.warn(`killed ${reaped.length} agent process(es) a previous daemon left running: pid ${reaped.join(", ")}`)
     }
     // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written
     // anywhere. It is the ring's one key when no user key exists yet.
@@ -176,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         log,
         link: () => ({ daemonUrl: httpUrl, acpUrl: acp.url, apiKey: agentKey.key }),
         hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
+        pidDir,
         ...opts.pool,
       }),
     )
@@ -201,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
       tickMs: config.tasks.dispatch_tick_s * 1000,
+      roles: () => [...Object.keys(BUILTIN_ROLES), ...(config.agents.max_agents > 0 ? listRoles(opts.pool?.rolesDir) : []), ...config.tasks.roles],
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
@@ -228,8 +238,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cluster.start()
     cleanup.push(() => cluster.stop())
 
+    // Code search with chunk vectors of the one embedder (embedded in the background; [indexing] vectors = false: lexical only).
+    const code = new CodeIndex({ db: store.sql, config: config.indexing, embedder: config.indexing.vectors ? embedder : undefined, log })
+    cleanup.push(() => code.close())
     const ctx: DaemonContext = {
-      code: new CodeIndex({ db: store.sql, config: config.indexing }),
+      code,
       rl,
       tokens,
       memory,

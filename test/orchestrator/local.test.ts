@@ -89,3 +89,17 @@ test("with the pool full and its agent busy, the next task waits in the queue an
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, spawned: false, routing: "explicit" })
   expect(row!.state.task.role).toBe("backend")
 }, 90_000)
+
+test("a turn whose model request was refused fails its task with the API's status, type and text, not 'the turn ended with success'", async () => {
+  model.prepend({ match: { lastUserText: "a request the API refuses" }, reply: { content: "", error: { status: 400, type: "invalid_request_error", message: "messages.0.content: prompt is malformed (scripted)" } } })
+  const id = await create({ description: "a request the API refuses", role: "backend" })
+  const done = await finished(id)
+  expect(done.status).toBe("failed")
+  expect(done.error).toMatchObject({ code: "model_api_error", details: { status: 400, type: "invalid_request_error" } })
+  expect(done.error!.message).toContain("HTTP 400 invalid_request_error")
+  expect(done.error!.message).toContain("prompt is malformed (scripted)")
+  expect(done.error!.message).not.toContain("ended with success")
+  // the agent is fine: the next task runs on it
+  const next = await finished(await create({ description: "Add a REST API endpoint for invoices", role: "backend" }))
+  expect(next.status).toBe("completed")
+})
