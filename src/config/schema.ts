@@ -163,6 +163,11 @@ export const TasksSection = v.strictObject({
   max_attempts: v.optional(count, 3),
   /** Deepest delegation: a task created by a task created by ... a root (depth 0). A delegation past it is refused. */
   max_depth: v.optional(count, 3),
+  /**
+   * Roles a task may name besides the built-in ones, local role files and the roles of agents this
+   * cluster has seen (e.g. a worker's role before it first connects); ["*"] accepts any role.
+   */
+  roles: v.optional(v.array(v.pipe(v.string(), v.regex(/^(\*|[a-z][a-z0-9_-]{0,39})$/, "must be a role name (lowercase letters, digits, - and _) or *"))), []),
   /** How often pending tasks are looked for without a trigger (backoffs that ran out, tasks no event announced). */
   dispatch_tick_s: v.optional(v.pipe(v.number(), v.minValue(0.1, "must be at least 0.1"), v.maxValue(3600, "must be at most 3600")), 2),
 })
@@ -215,7 +220,7 @@ export const LearningSection = v.strictObject({
   /** γ: weight of the next state's value (only requeued attempts have one). */
   discount: v.optional(ratio, 0.95),
   /** Share of decisions explored uniformly among the eligible roles (at most 0.5). */
-  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.05),
+  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.03),
   /** LinUCB's α: weight of the confidence width in a role's score. */
   exploration: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(5, "must be at most 5")), 0.2),
   /** LinUCB: weight kept by old evidence per new observation of a role (lower adapts to drift faster). */

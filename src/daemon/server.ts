@@ -1,3 +1,4 @@
+import { join } from "node:path"
 import { hostname } from "node:os"
 import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
@@ -7,6 +8,8 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
+import { BUILTIN_ROLES, listRoles } from "../agent/roles"
+import { reapListed } from "../agent/reaper"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
@@ -100,9 +103,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   try {
     let lock: PidLock | undefined
+    let pidDir: string | undefined
     if (opts.lock !== false) {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
+      // Holding the lock, the predecessor is gone: its agents that are still running are orphans.
+      pidDir = join(paths.runDir(), "agents")
+      const reaped = reapListed(pidDir)
+      if (reaped.length) log.warn(`killed ${reaped.length} agent process(es) a previous daemon left running: pid ${reaped.join(", ")}`)
     }
     // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written
     // anywhere. It is the ring's one key when no user key exists yet.
@@ -176,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         log,
         link: () => ({ daemonUrl: httpUrl, acpUrl: acp.url, apiKey: agentKey.key }),
         hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
+        pidDir,
         ...opts.pool,
       }),
     )
@@ -201,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
       tickMs: config.tasks.dispatch_tick_s * 1000,
+      roles: () => [...Object.keys(BUILTIN_ROLES), ...(config.agents.max_agents > 0 ? listRoles(opts.pool?.rolesDir) : []), ...config.tasks.roles],
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
@@ -214,10 +224,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
       onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
         void state.publish(Channels.broadcast, { daemonId, from: from.agentId, ...p }).catch(() => {}),
+      // ... and this daemon's own agents, before their next prompt
+      deliverBroadcast: (from: { agentId: string }, p: { message: string; role?: string }) => pool.deliver({ from: from.agentId, message: p.message, role: p.role }).length,
     } satisfies AcpHooks)
     const relay = await state.subscribe(Channels.broadcast, (m) => {
       const b = m as { daemonId?: string; from?: string; message?: string; role?: string; data?: unknown }
-      if (b.daemonId !== daemonId && typeof b.message === "string") acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+      if (b.daemonId !== daemonId && typeof b.message === "string") {
+        acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+        pool.deliver({ from: b.from ?? "remote", message: b.message, role: b.role })
+      }
     })
     cleanup.push(relay)
     await orchestrator.start()
