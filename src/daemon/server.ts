@@ -1,3 +1,4 @@
+import { join } from "node:path"
 import { hostname } from "node:os"
 import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
@@ -8,6 +9,7 @@ import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
 import { BUILTIN_ROLES, listRoles } from "../agent/roles"
+import { reapListed } from "../agent/reaper"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
@@ -101,9 +103,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   try {
     let lock: PidLock | undefined
+    let pidDir: string | undefined
     if (opts.lock !== false) {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
+      // Holding the lock, the predecessor is gone: its agents that are still running are orphans.
+      pidDir = join(paths.runDir(), "agents")
+      const reaped = reapListed(pidDir)
+      if (reaped.length) log.warn(`killed ${reaped.length} agent process(es) a previous daemon left running: pid ${reaped.join(", ")}`)
     }
     // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written
     // anywhere. It is the ring's one key when no user key exists yet.
@@ -177,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         log,
         link: () => ({ daemonUrl: httpUrl, acpUrl: acp.url, apiKey: agentKey.key }),
         hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
+        pidDir,
         ...opts.pool,
       }),
     )
