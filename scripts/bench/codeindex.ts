@@ -8,9 +8,19 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CodeIndex, type Job } from "../../src/codeindex/service"
 import { openStore } from "../../src/store/store"
+import { quality } from "./_codeindex-quality"
 import { fmt, stats } from "./_lib"
 
 const PACKAGES = ["elysia", "zod", "valibot", "postgres", "ioredis", "@electric-sql/pglite", "typescript/lib", "express", "ajv"]
+const mode = process.argv[2] ?? "all"
+if (!["all", "quality", "speed"].includes(mode)) {
+  console.error("usage: bun run bench codeindex [quality|speed]")
+  process.exit(2)
+}
+if (mode !== "speed") await quality()
+if (mode !== "quality") await speed()
+
+async function speed() {
 const work = await mkdtemp(join(tmpdir(), "cca-bench-code-"))
 try {
   const corpus = join(work, "corpus")
@@ -43,4 +53,5 @@ try {
   await store.close()
 } finally {
   await rm(work, { recursive: true, force: true })
+}
 }

@@ -1,4 +1,5 @@
-// `bun run bench memory [--100k] [--no-search] [--no-loop] [--only-loop]`: the ReasoningBank's figures, side by side in one run.
+// `bun run bench memory [--100k | --only-100k] [--vectors random,text] [--m 16] [--ef-construction 64]
+//   [--no-quality] [--no-search] [--no-startup] [--no-loop] [--only-loop]`: the ReasoningBank's figures, side by side in one run.
 //
 // 1. Retrieval quality: scripts/bench/data/memory-paraphrases.tsv, 114 topics
 //    each used once. The stored patterns are real text nobody here wrote (the
@@ -11,9 +12,12 @@
 //    Providers: local (USE-lite), hash, and ollama against the scripted
 //    Ollama-compatible server (whose vectors are hashed words: it measures the
 //    protocol path, not a real nomic-embed-text).
-// 2. Search: random unit vectors (512-d) in PGlite, the space's partial HNSW
-//    index next to an exact scan; p50/p95 and HNSW's recall@10 against exact;
-//    EXPLAIN shows the index is used. 10k by default, 100k with --100k.
+// 2. Search: 512-d vectors in PGlite, the space's partial HNSW index (m and
+//    ef_construction as given) next to an exact scan; p50/p95 and HNSW's
+//    recall@10 against exact at several ef_search; EXPLAIN shows the index is
+//    used. Two sets: random unit vectors (HNSW's worst case: no structure)
+//    and hash vectors of real text (distinct lines of Python 3.11's stdlib;
+//    the queries are lines not in the table). 10k by default, 100k with --100k.
 // 3. Throughput: texts per second of each provider.
 // 4. The loop (scripts/bench/_memory-loop.ts, skipped with --no-loop): a pipeline
 //    test with real claude agents and the scripted model, memory on and off.
@@ -29,11 +33,14 @@ import { PatternRepo } from "../../src/memory/repo"
 import { migrate } from "../../src/store/migrate"
 import { openPglite } from "../../src/store/pglite"
 import { vectorLiteral } from "../../src/store/vectors"
+import { hashEmbed } from "../../src/embeddings/hash"
 import { startEmbeddingServer } from "../../test/support/embedding-server"
 import { fmt, stats } from "./_lib"
 
 const big = process.argv.includes("--100k")
 const onlyLoop = process.argv.includes("--only-loop")
+const noQuality = process.argv.includes("--no-quality")
+const noStartup = process.argv.includes("--no-startup")
 
 type Topic = { name: string; query: string; doc: string }
 
@@ -84,7 +91,7 @@ async function quality(embedder: Embedder, topics: Topic[]) {
     for (const t of set) if (ids.get((await svc.rank(t.query, 1))[0]?.pattern.id ?? "") === t.name) hit++
     return hit / set.length
   }
-  const weights = [0, 0.15, 0.3, 0.5, 0.7]
+  const weights = [0, 0.15, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1]
   const devScores = [] as number[]
   for (const w of weights) devScores.push(await p1(w, dev))
   const best = weights[devScores.indexOf(Math.max(...devScores))]!
@@ -114,55 +121,109 @@ function randomUnit(d: number, seed: { s: number }): Float32Array {
   return v
 }
 
-let ef_ = 40
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt
+}
+const M = arg("--m", 16)
+const EFC = arg("--ef-construction", 64)
+const EFS = [40, 100, 200, 400]
 
-async function search(n: number) {
-  const space = { model: "bench:random", dimensions: 512 }
+/** Distinct lines of Python 3.11's stdlib sources (real text nobody here wrote), in a fixed order. */
+function stdlibLines(n: number): string[] {
+  const py = `
+import glob, sys
+seen = set(); out = []
+for f in sorted(glob.glob('/usr/lib/python3.11/**/*.py', recursive=True)):
+    try:
+        for l in open(f, encoding='utf8'):
+            l = l.strip()
+            if len(l) > 25 and l not in seen: seen.add(l); out.append(l)
+    except Exception: pass
+sys.stdout.write("\\n".join(out))`
+  const p = Bun.spawnSync(["python3.11", "-c", py])
+  if (p.exitCode !== 0) throw new Error(`python3.11 failed: ${p.stderr.toString()}`)
+  const lines = p.stdout.toString().split("\n")
+  if (lines.length < n) throw new Error(`only ${lines.length} distinct stdlib lines, ${n} wanted`)
+  // spread over the whole library (not the first files only), deterministically
+  const step = lines.length / n
+  return Array.from({ length: n }, (_, i) => lines[Math.floor(i * step)]!)
+}
+
+type VectorSet = { name: string; rows: (i: number) => Float32Array; queries: Float32Array[] }
+
+function vectorSets(n: number, which: string[]): VectorSet[] {
+  const sets: VectorSet[] = []
+  if (which.includes("random")) {
+    const seed = { s: 7 }
+    const rows = Array.from({ length: n }, () => randomUnit(512, seed))
+    sets.push({ name: "random unit vectors", rows: (i) => rows[i]!, queries: Array.from({ length: 100 }, () => randomUnit(512, seed)) })
+  }
+  if (which.includes("text")) {
+    const lines = stdlibLines(n + 100)
+    // every 1/(n/100)-th line is a query, the rest are rows: queries are real lines not in the table
+    const qIdx = new Set(Array.from({ length: 100 }, (_, i) => Math.floor((i * (n + 100)) / 100) + 1))
+    const rows: string[] = []
+    const queries: string[] = []
+    lines.forEach((l, i) => (qIdx.has(i) ? queries : rows).push(l))
+    const rv = rows.slice(0, n).map((t) => hashEmbed(t, 512))
+    sets.push({ name: "hash vectors of stdlib lines", rows: (i) => rv[i]!, queries: queries.slice(0, 100).map((t) => hashEmbed(t, 512)) })
+  }
+  return sets
+}
+
+function short(v: Float32Array): string {
+  return `[${Array.from(v, (x) => (x === 0 ? "0" : x.toFixed(6))).join(",")}]`
+}
+
+async function search(n: number, set: VectorSet) {
+  const space = { model: "bench:vectors", dimensions: 512 }
   const db = await openPglite()
   await migrate(db)
-  const seed = { s: 7 }
   const t0 = performance.now()
   for (let i = 0; i < n; i += 500) {
     const vals: string[] = []
-    for (let j = i; j < Math.min(n, i + 500); j++) vals.push(`('solution', 'p${j}', 'h${j}', '${vectorLiteral(randomUnit(512, seed))}'::vector, '${space.model}', 512)`)
+    // 6 decimals: the literal of a dense random vector is then ~4.5 KB instead of ~9 KB (loading 100k took minutes), its neighbours unchanged to 1e-6
+    for (let j = i; j < Math.min(n, i + 500); j++) vals.push(`('solution', 'p${j}', 'h${j}', '${short(set.rows(j))}'::vector, '${space.model}', 512)`)
     await db.exec(`INSERT INTO patterns (kind, content, content_hash, embedding, embedding_model, embedding_dim) VALUES ${vals.join(",")}`)
   }
   const loadMs = performance.now() - t0
-  const repo = new PatternRepo(db)
+  const repo = new PatternRepo(db, "hnsw", 1000, { m: M, efConstruction: EFC })
   const t1 = performance.now()
+  // the graph of 100k 512-d vectors needs ~250 MB to be built in memory (pgvector warns and slows down past maintenance_work_mem)
+  await db.exec(`SET maintenance_work_mem = '1GB'`)
   await repo.ensureIndex(space)
   const indexMs = performance.now() - t1
-  const queries = Array.from({ length: 100 }, () => randomUnit(512, seed))
+  const queries = set.queries
   const { text, extra } = repo.searchSql(space)
   const plan = (await db.query<Record<string, string>>(`EXPLAIN ${text}`, [vectorLiteral(queries[0]!), 10, ...extra])).map((r) => Object.values(r)[0]).join(" | ")
-  const time = async (exact: boolean) => {
+  const time = async (o: { exact?: boolean; efSearch?: number }) => {
     const ms: number[] = []
     const ids: string[][] = []
     for (const q of queries) {
       const s = performance.now()
-      const hits = await repo.search(space, q, 10, {}, { exact, efSearch: exact ? undefined : ef_ })
+      const hits = await repo.search(space, q, 10, {}, o)
       ms.push(performance.now() - s)
       ids.push(hits.map((h) => h.pattern.id))
     }
     return { st: stats(ms), ids }
   }
-  const exact = await time(true)
+  const exact = await time({ exact: true })
   const recall = (ids: string[][]) => {
     let found = 0
     for (let i = 0; i < queries.length; i++) found += ids[i]!.filter((id) => exact.ids[i]!.includes(id)).length
     return found / (queries.length * 10)
   }
   const hnsw: { ef: number; st: ReturnType<typeof stats>; recall: number }[] = []
-  for (const ef of [40, 200]) {
-    ef_ = ef
-    const h = await time(false)
+  for (const ef of EFS) {
+    const h = await time({ efSearch: ef })
     hnsw.push({ ef, st: h.st, recall: recall(h.ids) })
   }
   await db.close()
   return { n, loadMs, indexMs, plan, exact: exact.st, hnsw }
 }
 
-if (!onlyLoop) {
+if (!onlyLoop && !noQuality) {
 const topics = loadTopics()
 console.log(`memory bench: ${topics.length} topics (dev 50, held-out ${topics.length - 50}); figures from a shared, busy machine are noisy\n`)
 const srv = await startEmbeddingServer({ dimensions: 768 })
@@ -185,19 +246,25 @@ for (const [name, e] of providers) console.log(`  ${name.padEnd(26)} ${(await th
 console.log("")
 for (const [, e] of providers) await e.close?.()
 await srv.close()
+}
 
-for (const n of process.argv.includes("--no-search") ? [] : big ? [10_000, 100_000] : [10_000]) {
-  const s = await search(n)
-  console.log(`search over ${n} patterns (512-d, PGlite; load ${(s.loadMs / 1000).toFixed(1)} s, HNSW build ${(s.indexMs / 1000).toFixed(1)} s):`)
-  console.log(`  plan: ${s.plan.replace(/\s+/g, " ").slice(0, 160)}`)
-  console.log(`  exact scan  p50 ${fmt(s.exact.p50)}  p95 ${fmt(s.exact.p95)}`)
-  for (const h of s.hnsw) console.log(`  HNSW ef ${String(h.ef).padEnd(4)} p50 ${fmt(h.st.p50)}  p95 ${fmt(h.st.p95)}  recall@10 ${h.recall.toFixed(3)}`)
+if (!onlyLoop) {
+const setsArg = process.argv.includes("--vectors") ? process.argv[process.argv.indexOf("--vectors") + 1]!.split(",") : ["random", "text"]
+const sizes = process.argv.includes("--only-100k") ? [100_000] : big ? [10_000, 100_000] : [10_000]
+for (const n of process.argv.includes("--no-search") ? [] : sizes) {
+  for (const set of vectorSets(n, setsArg)) {
+    const s = await search(n, set)
+    console.log(`search over ${n} patterns, ${set.name} (512-d, PGlite; load ${(s.loadMs / 1000).toFixed(1)} s, HNSW m ${M} ef_construction ${EFC} build ${(s.indexMs / 1000).toFixed(1)} s):`)
+    console.log(`  plan: ${s.plan.replace(/\s+/g, " ").slice(0, 160)}`)
+    console.log(`  exact scan    p50 ${fmt(s.exact.p50)}  p95 ${fmt(s.exact.p95)}`)
+    for (const h of s.hnsw) console.log(`  HNSW ef ${String(h.ef).padEnd(5)} p50 ${fmt(h.st.p50)}  p95 ${fmt(h.st.p95)}  recall@10 ${h.recall.toFixed(3)}`)
+  }
 }
 if (!big) console.log("(100k: run with --100k; goals p95 < 20 ms at 100k, recall@10 >= 0.95)")
 
 }
 
-if (!onlyLoop) {
+if (!onlyLoop && !noStartup) {
   // Start-up with memory on and off (in-process daemons, PGlite in a temp dir; the embedder is loaded on first use, never at start).
   const { testDaemon } = await import("../../test/daemon/harness")
   const times: Record<string, number[]> = { off: [], on: [] }

@@ -61,7 +61,13 @@ export type AcpClientOptions = {
   /** Default timeout of requests to the server. 10 s. */
   requestTimeoutMs?: number
   connectTimeoutMs?: number
-  /** `false` turns reconnecting off. Defaults: 500 ms doubling to 30 s, jitter 0.5 (each delay drawn from [d/2, d]). */
+  /**
+   * `false` turns reconnecting off. Defaults: 500 ms doubling to 2 s, jitter 0.5 (each delay drawn from [d/2, d]).
+   * Problem: with a 30 s cap, a worker whose daemon was down for a while came back up to 30 s after the
+   * restarted daemon was ready (its requeued work waited for it: 43.6 s after a restart in the probe).
+   * Why 2 s: an attempt against a daemon that is down is one refused TCP connect, and the handshake
+   * limits (acp.handshake_rps) absorb a few per second per address.
+   */
   reconnect?: false | ReconnectOptions
   clock?: Clock
   random?: () => number
@@ -97,7 +103,7 @@ export class AcpClient {
     this.clock = opts.clock ?? systemClock
     this.log = opts.log ?? createLogger("acp-client")
     this.pending = new PendingRequests(this.clock)
-    this.reconnect = opts.reconnect === false ? null : { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.5, ...opts.reconnect }
+    this.reconnect = opts.reconnect === false ? null : { initialDelayMs: 500, maxDelayMs: 2000, factor: 2, jitter: 0.5, ...opts.reconnect }
   }
 
   get state(): ClientState {

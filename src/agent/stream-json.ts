@@ -128,7 +128,27 @@ export function turnResult(raw: Json, opts: { previousTotalCost: number; interru
     numTurns: typeof raw.num_turns === "number" ? raw.num_turns : undefined,
     permissionDenials: denials,
     errors: Array.isArray(raw.errors) ? raw.errors.map(str).filter(Boolean) : [],
+    ...(typeof raw.api_error_status === "number" ? { apiError: { status: raw.api_error_status, type: str(raw.api_error_type) } } : {}),
   }
+}
+
+/**
+ * Why a turn that is not ok failed, as a task error. Problem: Claude Code
+ * ends a turn whose model request was refused (HTTP 400, 529 after its own
+ * retries, ...) with `subtype: "success"` and `is_error: true`, the API's
+ * text in `result` and the status in `api_error_status`; the task's error
+ * used to read "the turn ended with success". Fix: the API's status, type
+ * and text when there are some, else Claude Code's errors, else its text.
+ */
+export function turnFailure(r: TurnResult): { code: string; message: string; details?: Record<string, unknown> } {
+  const text = r.text.trim().slice(0, 2000)
+  if (r.apiError) {
+    const what = [`HTTP ${r.apiError.status}`, r.apiError.type].filter(Boolean).join(" ")
+    return { code: "model_api_error", message: `the model endpoint refused the request (${what}): ${text || "no text"}`, details: { status: r.apiError.status, type: r.apiError.type || null, subtype: r.subtype } }
+  }
+  if (r.errors.length > 0) return { code: "agent_failed", message: r.errors.join("; "), details: { subtype: r.subtype } }
+  if (text) return { code: "agent_failed", message: `Claude Code reported an error (${r.subtype}): ${text}`, details: { subtype: r.subtype } }
+  return { code: "agent_failed", message: `the turn ended with ${r.subtype}`, details: { subtype: r.subtype } }
 }
 
 export const totalCost = (raw: Json): number => num(raw.total_cost_usd)

@@ -44,6 +44,8 @@ export type TurnResult = {
   permissionDenials: PermissionDenial[]
   /** What Claude Code said went wrong, when it did. */
   errors: string[]
+  /** The model endpoint refused the request (Claude Code's `api_error_status`, `api_error_type`; its text is `text`). */
+  apiError?: { status: number; type: string }
 }
 
 export type AgentEvent =

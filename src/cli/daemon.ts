@@ -1,46 +1,22 @@
-import { closeSync, mkdirSync, openSync } from "node:fs"
-import { dirname } from "node:path"
-import { command } from "./common"
+import { command, lazy } from "./common"
+import { announce, detach, port } from "./daemon-run"
 import { loadConfig } from "../config/load"
-import { readRuntime, type RuntimeInfo } from "../daemon/runtime"
+import { readRuntime } from "../daemon/runtime"
 import { PrerequisiteError, UsageError } from "../errors"
-import * as flag from "../flag"
 import { createLogger, setLogKind } from "../log"
-import { envelope, writeOut } from "../output"
 import { paths } from "../paths"
 
 // `cca daemon`: the HTTP API, the ACP server and the dispatcher, in the
-// foreground until SIGINT/SIGTERM. When it is ready, stdout gets exactly one
-// JSON line first ({"ready":true,"http":...,"acp":...,"pid":...}, the bound
-// addresses even with port 0), then a few lines for humans. `--json` prints
-// only that line, as the usual envelope on one line. `--detach` starts the
-// same command in its own session, logging to daemon.log, waits until it is
-// ready, prints the same lines and returns.
+// foreground until SIGINT/SIGTERM. When it is ready, stdout gets a few lines
+// for humans; when stdout is not a terminal (a script, a supervisor) one JSON
+// line comes first ({"ready":true,"http":...,"acp":...,"pid":...}, the bound
+// addresses even with port 0). `--json` prints only that line, as the usual
+// envelope on one line. `--detach` starts the same command in its own
+// session, logging to daemon.log, waits until it is ready, prints the same
+// lines and returns. `stop`, `status` and `restart` act on the daemon of this
+// data dir (src/daemon/control.ts).
 
-function port(name: string, value: unknown): number | undefined {
-  if (value === undefined || value === "") return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (0 to 65535, 0 picks a free one), not ${String(value)}`, { hint: `cca daemon --${name} 0` })
-  return n
-}
-
-type Ready = { ready: true; http: string; acp: string; pid: number; daemonId: string; version: string; log: string }
-
-function announce(json: boolean, ready: Ready, warnings: string[]): void {
-  if (json) return writeOut(JSON.stringify(envelope("DaemonReady", ready, { warnings })))
-  writeOut(JSON.stringify(ready))
-  writeOut(
-    [
-      `cca daemon ${ready.version} is running (pid ${ready.pid})`,
-      `  http  ${ready.http}/api/v1   (health: ${ready.http}/api/v1/health)`,
-      `  acp   ${ready.acp}`,
-      `  log   ${ready.log}`,
-      ...warnings.map((w) => `  warning: ${w}`),
-    ].join("\n"),
-  )
-}
-
-export default command({
+const daemon = command({
   meta: { name: "daemon", description: "Run the daemon: HTTP API (:9200), ACP WebSocket (:9100) and task dispatcher" },
   args: {
     port: { type: "string", description: "HTTP port (daemon.http_port; 0 = a free port)" },
@@ -50,6 +26,7 @@ export default command({
     foreground: { type: "boolean", description: "Run in the foreground (the default)" },
   },
   async run(ctx, args) {
+    if (args._[0] !== undefined && args._[0] in subCommands) return // citty runs the parent after a subcommand
     if (args.detach && args.foreground) throw new UsageError("--detach and --foreground exclude each other", { hint: "cca daemon --detach" })
     const loaded = await loadConfig()
     const d = loaded.config.daemon
@@ -90,35 +67,10 @@ export default command({
   },
 })
 
-/** Start `cca daemon --foreground ...` in its own session and wait for its run-dir record. */
-async function detach(args: Record<string, unknown>): Promise<RuntimeInfo> {
-  const logFile = paths.daemonLogFile()
-  mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 })
-  const fd = openSync(logFile, "a", 0o600)
-  const argv = ["daemon", "--foreground"]
-  for (const name of ["port", "acp-port", "bind"]) if (args[name] !== undefined && args[name] !== "") argv.push(`--${name}`, String(args[name]))
-  // Problem: the child's stderr is the log file, which its logger also writes to.
-  // Fix: the child logs nothing to stderr; only crashes before the logger exists land there.
-  // From source (`bun src/main.ts`) the entry script comes after the runtime; a compiled binary is its own entry.
-  const self = process.argv[1]?.endsWith(".ts") ? [process.execPath, process.argv[1]] : [process.execPath]
-  const child = Bun.spawn([...self, ...argv], {
-    env: { ...flag.processEnv(), SCC_LOG_LEVEL: "silent" },
-    stdin: "ignore",
-    stdout: fd,
-    stderr: fd,
-    detached: true,
-  })
-  closeSync(fd)
-  child.unref()
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const info = readRuntime()
-    if (info?.pid === child.pid) return info
-    if (child.exitCode !== null || child.signalCode !== null) {
-      const tail = (await Bun.file(logFile).text()).split("\n").slice(-15).join("\n")
-      throw new PrerequisiteError(`the daemon exited during start-up (exit ${child.exitCode ?? child.signalCode})`, { hint: `see ${logFile}:\n${tail}` })
-    }
-    if (Date.now() > deadline) throw new PrerequisiteError(`the daemon (pid ${child.pid}) did not become ready within 60 s`, { hint: `see ${logFile}` })
-    await Bun.sleep(50)
-  }
+const subCommands = {
+  stop: lazy(() => import("./daemon-stop")),
+  status: lazy(() => import("./daemon-status")),
+  restart: lazy(() => import("./daemon-restart")),
 }
+
+export default { ...daemon, subCommands }

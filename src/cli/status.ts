@@ -2,6 +2,7 @@ import { command } from "./common"
 import { connect } from "../daemon/client"
 import { keyValues, table } from "../output"
 import type { EmbedderHealth } from "../embeddings/types"
+import type { MemoryStatus } from "../memory/service"
 
 // `cca status`: the daemon this CLI talks to, and the cluster it is part of
 // (every daemon on the same database: lease, agents, running tasks).
@@ -27,6 +28,7 @@ type Status = {
   store: { engine: string; location: string; vectors?: { available: boolean; off: string[]; reason?: string; hint?: string } }
   state: { backend: string; state: string; detail?: string; events?: string }
   embeddings?: EmbedderHealth
+  memory?: MemoryStatus
   router: string
   cluster?: { leaseS: number; events: string; daemons: DaemonRow[]; adoptions: { daemonId: string; at: string; requeued: number; failed: number }[] } | null
 }
@@ -49,6 +51,7 @@ function human(d: Status): string {
     ...(d.store.vectors && !d.store.vectors.available ? ([["off", `${d.store.vectors.off.join(", ")}: ${d.store.vectors.reason} (${d.store.vectors.hint})`]] as [string, string][]) : []),
     ["state", `${d.state.backend} ${d.state.state}${d.state.detail ? `: ${d.state.detail}` : ""}${d.state.events ? `; events via ${d.state.events}` : ""}`],
     ...(d.embeddings ? ([["embeddings", embeddingsLine(d.embeddings)]] as [string, string][]) : []),
+    ...(d.memory ? ([["memory", memoryLine(d.memory)]] as [string, string][]) : []),
     ["router", d.router],
   ])
   const c = d.cluster
@@ -80,4 +83,11 @@ export default command({
 function embeddingsLine(h: EmbedderHealth): string {
   const state = h.state === "unused" ? "not used yet" : h.state
   return `${h.model} (${h.kind}, ${h.dimensions}-d) ${state}${h.error ? `: ${h.error}` : ""}`
+}
+
+/** `ok: 12 patterns (local:use-lite, hybrid, hnsw)`, `down: ollama embeddings down: ... (3 errors)`. */
+function memoryLine(m: MemoryStatus): string {
+  const what = `${m.patterns ?? "?"} patterns${m.stale ? ` (${m.stale} stale: cca memory reembed)` : ""}, ${m.model} ${m.search_type} ${m.index}`
+  const errs = m.errors ? `; ${m.errors} failed operation${m.errors === 1 ? "" : "s"} since start` : ""
+  return `${m.state}${m.error ? ` - ${m.error}` : ""}: ${what}${errs}`
 }

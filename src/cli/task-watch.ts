@@ -6,7 +6,10 @@ import { describeTask, type TaskView } from "./task-view"
 
 // Follow a task's event stream until it ends. The exit code is the task's
 // outcome: 0 completed, 4 failed, 130 cancelled. A dropped stream (daemon
-// restart) is resumed from the last event id for up to `--reconnect` seconds.
+// restart) is resumed from the last event id for up to `--reconnect` seconds;
+// a stream silent past client.stream_idle_s (the daemon sends keepalives
+// every daemon.sse_keepalive_s) is resumed the same way. With no daemon at
+// the start, it fails at once (exit 5).
 
 type Event = { id: number; type: string; data: Record<string, unknown>; createdAt: string }
 const FINAL = new Set(["completed", "failed", "cancelled"])
@@ -28,19 +31,22 @@ export default command({
   meta: { name: "watch", description: "Follow a task until it ends; exit 0 completed, 4 failed, 130 cancelled" },
   args: {
     id: { type: "positional", description: "Task id", required: true },
-    reconnect: { type: "string", description: "Seconds to keep trying when the daemon goes away (default 60)", default: "60" },
+    reconnect: { type: "string", integer: true, description: "Seconds to keep trying when the daemon goes away mid-watch (default 60)", default: "60" },
   },
   async run(ctx, args) {
     const id = encodeURIComponent(String(args.id))
     const client = await connect()
+    // No daemon, or no such task: fail at once like every other command (exit 5 / 1).
+    await client.get<TaskView>(`/api/v1/tasks/${id}`)
     const events: Event[] = []
     let lastEventId: string | undefined
-    let ended = false
-    const patienceMs = Math.max(0, Number(args.reconnect) || 0) * 1000
+    let ended = false // even for a task already ended: the stream replays its events, the final one included
+    const patienceMs = Number(args.reconnect) * 1000
     let lostAt: number | undefined
     while (!ended) {
       try {
         for await (const sse of client.events(`/api/v1/tasks/${id}/events`, { lastEventId }) as AsyncGenerator<SseEvent>) {
+          if (lostAt !== undefined && !ctx.json) ctx.warn("reconnected")
           lostAt = undefined
           const e = JSON.parse(sse.data) as Event
           lastEventId = sse.id ?? lastEventId
@@ -54,12 +60,18 @@ export default command({
           if (FINAL.has(t.status)) ended = true
         }
       } catch (e) {
+        if (isAppError(e) && e.code === "stream_idle") {
+          // Silent past client.stream_idle_s (not even a keepalive): resume from the last event.
+          ctx.log.info(`task ${id}: ${e.message}; resuming after event ${lastEventId ?? 0}`)
+          continue
+        }
         const transient = isAppError(e) && (e.code === "missing_prerequisite" || e.status >= 500)
-        if (!transient && !(e instanceof TypeError)) throw e
+        if (!transient) throw e
+        // The daemon went away after the watch began (a restart): one line, then quiet retries.
+        if (lostAt === undefined && !ctx.json) ctx.warn(`lost the daemon (${e.message}); reconnecting for up to ${args.reconnect} s`)
         lostAt ??= Date.now()
         if (Date.now() - lostAt > patienceMs) throw e
-        if (!ctx.json) ctx.warn(`lost the daemon (${(e as Error).message}); retrying`)
-        await Bun.sleep(1000)
+        await Bun.sleep(500)
       }
     }
     const task = await client.get<TaskView>(`/api/v1/tasks/${id}`)

@@ -1,22 +1,28 @@
-import { realpath } from "node:fs/promises"
+import { lstat, realpath } from "node:fs/promises"
 import { homedir } from "node:os"
-import { isAbsolute, resolve } from "node:path"
+import { isAbsolute, join, resolve } from "node:path"
 import { BlockedError, defineError, ExitCode, NotFoundError, ValidationError } from "../errors"
+import type { Embedder } from "../embeddings/types"
 import type { Queryable } from "../store/sql"
 import { chunkFile } from "./chunk"
 import { listFiles, readSource, select, within } from "./files"
-import { identifierText, queryTerms } from "./text"
+import { searchCode, type SearchInput, type SearchOptions } from "./search"
+import { identifierText } from "./text"
+import { ChunkVectors } from "./vectors"
 
 // Indexing jobs and search over the code index (tables of 0006_codeindex).
 // Incremental: a file whose content hash is unchanged is skipped, a changed
-// one is chunked again, one that is gone is removed. Search is lexical
-// (ts_rank_cd over the weighted tsvector) plus a name-match signal.
+// one is chunked again, one that is gone is removed. A file whose size and
+// mtime match what was recorded is not even read (the mtime must be over a
+// second older than the time it was recorded, so a write within the same
+// clock tick as the last index is still caught: git's "racy" rule). Search
+// is search.ts; chunk vectors are vectors.ts.
 
 export const RootRefusedError = defineError("root_refused", { exitCode: ExitCode.blocked, status: 403 })
 
 export type IndexConfig = { roots: string[]; exclude: string[]; max_file_bytes: number; chunk_lines: number }
 export type IndexInput = { path?: unknown; extensions?: unknown; exclude?: unknown }
-export type SearchInput = { query?: unknown; limit?: unknown; language?: unknown; path?: unknown; kind?: unknown; root?: unknown }
+export type { SearchInput } from "./search"
 
 export type Job = {
   id: string
@@ -36,6 +42,8 @@ export type Job = {
   error?: string
 }
 
+type Known = { content_hash: string | null; size_bytes: string | number | null; mtime_ms: number | null; indexed_ms: number | string }
+
 function field(name: string, message: string): never {
   throw new ValidationError(`${name}: ${message}`, { details: { field: name } })
 }
@@ -51,7 +59,16 @@ export class CodeIndex {
   private readonly cancelled = new Set<string>()
   private readonly listeners = new Map<string, Set<(j: Job) => void>>()
 
-  constructor(private readonly o: { db: Queryable; config: IndexConfig }) {}
+  /** Chunk vectors, when an embedder is given (filled in the background; search never waits for them). */
+  readonly vectors?: ChunkVectors
+
+  constructor(private readonly o: { db: Queryable; config: IndexConfig; embedder?: Embedder; log?: { warn(msg: string): void } }) {
+    if (o.embedder) this.vectors = new ChunkVectors({ db: o.db, embedder: o.embedder, log: o.log })
+  }
+
+  async close(): Promise<void> {
+    await this.vectors?.close()
+  }
 
   /** The real path of `path` if it lies in an allowed root; refused (403) with the reason otherwise, 404 when missing. */
   async checkRoot(path: unknown): Promise<string> {
@@ -125,7 +142,9 @@ export class CodeIndex {
     const { files } = await listFiles(root)
     const listed = select(files, { extensions: opts.extensions, exclude: opts.exclude, configExclude: config.exclude })
     job.files_total = listed.length
-    const known = new Map((await db.query<{ path: string; content_hash: string | null }>("SELECT path, content_hash FROM codeindex_files WHERE root = $1", [root])).map((r) => [r.path, r.content_hash]))
+    const known = new Map(
+      (await db.query<Known & { path: string }>("SELECT path, content_hash, size_bytes, mtime_ms, (extract(epoch FROM indexed_at) * 1000)::float8 AS indexed_ms FROM codeindex_files WHERE root = $1", [root])).map((r) => [r.path, r]),
+    )
     const seen = new Set<string>()
     let lastEmit = 0
     for (const f of listed) {
@@ -154,17 +173,29 @@ export class CodeIndex {
     }
     job.status = "completed"
     this.finish(job)
+    this.vectors?.kick()
     return job
   }
 
-  private async indexOne(root: string, path: string, skip: string | undefined, knownHash: string | null | undefined, job: Job): Promise<void> {
+  private async indexOne(root: string, path: string, skip: string | undefined, known: Known | undefined, job: Job): Promise<void> {
     const { db, config } = this.o
+    let mtime: number | null = null
+    if (!skip) {
+      const st = await lstat(join(root, path)).catch(() => undefined)
+      if (st?.isFile()) {
+        mtime = st.mtimeMs
+        if (known?.content_hash && Number(known.size_bytes) === st.size && known.mtime_ms === mtime && Number(known.indexed_ms) - mtime > 1000) {
+          job.files_unchanged++
+          return
+        }
+      }
+    }
     const record = (status: string, reason: string | null, hash: string | null, size: number | null, language: string | null, chunks: number, parseErrors: number, tx: Queryable = db) =>
       tx.query(
-        `INSERT INTO codeindex_files (root, path, language, status, reason, content_hash, size_bytes, chunk_count, parse_errors, indexed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-         ON CONFLICT (root, path) DO UPDATE SET language = $3, status = $4, reason = $5, content_hash = $6, size_bytes = $7, chunk_count = $8, parse_errors = $9, indexed_at = now()`,
-        [root, path, language, status, reason, hash, size, chunks, parseErrors],
+        `INSERT INTO codeindex_files (root, path, language, status, reason, content_hash, size_bytes, chunk_count, parse_errors, mtime_ms, indexed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+         ON CONFLICT (root, path) DO UPDATE SET language = $3, status = $4, reason = $5, content_hash = $6, size_bytes = $7, chunk_count = $8, parse_errors = $9, mtime_ms = $10, indexed_at = now()`,
+        [root, path, language, status, reason, hash, size, chunks, parseErrors, mtime],
       )
     if (skip) {
       job.files_skipped++
@@ -178,8 +209,10 @@ export class CodeIndex {
       return void (await record("skipped", read.skip, null, read.bytes ?? null, null, 0, 0))
     }
     const hash = new Bun.CryptoHasher("sha256").update(read.text).digest("hex")
-    if (hash === knownHash) {
+    if (hash === known?.content_hash) {
       job.files_unchanged++
+      // Same content, new mtime (touched, checked out again): record the mtime so the next pass needs no read.
+      if (known.mtime_ms !== mtime) await db.query("UPDATE codeindex_files SET mtime_ms = $3, indexed_at = now() WHERE root = $1 AND path = $2", [root, path, mtime])
       return
     }
     const r = await chunkFile(path, read.text, { windowLines: config.chunk_lines })
@@ -201,38 +234,10 @@ export class CodeIndex {
     job.chunks += r.chunks.length
   }
 
-  async search(input: SearchInput) {
-    if (input === null || typeof input !== "object") field("query", "is required")
-    if (typeof input.query !== "string" || input.query.trim() === "") field("query", "is required: words or a name to look for")
-    const limit = input.limit === undefined ? 10 : typeof input.limit === "number" && Number.isInteger(input.limit) && input.limit >= 1 && input.limit <= 100 ? input.limit : field("limit", "must be a whole number from 1 to 100")
-    for (const k of ["language", "path", "kind", "root"] as const) if (input[k] !== undefined && typeof input[k] !== "string") field(k, "must be a string")
-    const terms = queryTerms(input.query)
-    if (terms.length === 0) return { results: [], terms, search_type: "lexical" }
-    const params: unknown[] = [terms.join(" | ")]
-    const where: string[] = ["c.tsv @@ q.q"]
-    if (input.language) where.push(`c.language = $${params.push(input.language)}`)
-    if (input.kind) where.push(`c.kind = $${params.push(input.kind)}`)
-    if (input.root) where.push(`c.root = $${params.push(input.root)}`)
-    if (input.path) where.push(`c.path LIKE $${params.push(`${String(input.path).replace(/[%_\\]/g, "\\$&")}%`)}`)
-    const pool = Math.max(limit * 5, 50)
-    const rows = await this.o.db.query<{ root: string; path: string; language: string | null; kind: string; name: string | null; parent: string | null; signature: string; start_line: number; end_line: number; content: string; lexical: number }>(
-      `WITH q AS (SELECT to_tsquery('english', $1) AS q)
-       SELECT c.root, c.path, c.language, c.kind, c.name, c.parent, c.signature, c.start_line, c.end_line, left(c.content, 600) AS content,
-              ts_rank('{0.2, 0.6, 0.5, 1.0}', c.tsv, q.q, 1) AS lexical
-       FROM codeindex_chunks c, q WHERE ${where.join(" AND ")} ORDER BY lexical DESC LIMIT ${pool}`,
-      params,
-    )
-    const top = rows.reduce((m, r) => Math.max(m, Number(r.lexical)), 0) || 1
-    const results = rows
-      .map((r) => {
-        const parts = new Set(queryTerms(`${r.name ?? ""}`))
-        const name = parts.size ? terms.filter((t) => [...parts].some((p) => p.startsWith(t.slice(0, 5)) || t.startsWith(p.slice(0, 5)))).length / terms.length : 0
-        const lexical = Number(r.lexical) / top
-        return { root: r.root, path: r.path, language: r.language, name: r.name, parent: r.parent, kind: r.kind, signature: r.signature, start_line: r.start_line, end_line: r.end_line, snippet: r.content.split("\n").slice(0, 12).join("\n"), score: lexical + 0.3 * name, signals: { lexical, name } }
-      })
-      .sort((a, b) => b.score - a.score)
-      .slice(0, limit)
-    return { results, terms, search_type: "lexical" }
+  /** Search (see search.ts); vectors join in where chunks have them. */
+  search(input: SearchInput, opts?: SearchOptions) {
+    this.vectors?.kick()
+    return searchCode(this.o.db, this.vectors, input, opts)
   }
 
   async stats() {
@@ -250,6 +255,7 @@ export class CodeIndex {
       files: Object.values(roots).reduce((s, r) => s + r.files, 0),
       chunks: Object.values(roots).reduce((s, r) => s + r.chunks, 0),
       languages: Object.fromEntries(langs.map((l) => [l.language ?? "other", l.n])),
+      vectors: this.vectors ? await this.vectors.status() : null,
       jobs: [...this.jobs.values()].slice(-10),
     }
   }

@@ -38,6 +38,8 @@ export const DaemonSection = v.strictObject({
   /** Open event streams (server-sent events) at once per API key and per client address (429 above). */
   sse_per_key: v.optional(count, 64),
   sse_per_ip: v.optional(count, 128),
+  /** Seconds between keepalive comments on a quiet event stream (clients give up after client.stream_idle_s of silence). */
+  sse_keepalive_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 15),
   /** Origins allowed to call the API from a browser; empty = no CORS headers. `*` allows any. */
   cors_origins: v.optional(v.array(nonEmpty), []),
   /** Owner id of this daemon's tasks; empty: the one kept in ~/.local/share/cca/daemon-id. Pin it where that dir is not kept. */
@@ -161,6 +163,13 @@ export const TasksSection = v.strictObject({
   max_attempts: v.optional(count, 3),
   /** Deepest delegation: a task created by a task created by ... a root (depth 0). A delegation past it is refused. */
   max_depth: v.optional(count, 3),
+  /**
+   * Roles a task may name besides the built-in ones, local role files and the roles of agents this
+   * cluster has seen (e.g. a worker's role before it first connects); ["*"] accepts any role.
+   */
+  roles: v.optional(v.array(v.pipe(v.string(), v.regex(/^(\*|[a-z][a-z0-9_-]{0,39})$/, "must be a role name (lowercase letters, digits, - and _) or *"))), []),
+  /** How often pending tasks are looked for without a trigger (backoffs that ran out, tasks no event announced). */
+  dispatch_tick_s: v.optional(v.pipe(v.number(), v.minValue(0.1, "must be at least 0.1"), v.maxValue(3600, "must be at most 3600")), 2),
 })
 export type TasksSection = v.InferOutput<typeof TasksSection>
 
@@ -211,7 +220,7 @@ export const LearningSection = v.strictObject({
   /** γ: weight of the next state's value (only requeued attempts have one). */
   discount: v.optional(ratio, 0.95),
   /** Share of decisions explored uniformly among the eligible roles (at most 0.5). */
-  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.05),
+  epsilon: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(0.5, "must be at most 0.5: exploration is bounded")), 0.03),
   /** LinUCB's α: weight of the confidence width in a role's score. */
   exploration: v.optional(v.pipe(v.number(), v.minValue(0, "must be at least 0"), v.maxValue(5, "must be at most 5")), 0.2),
   /** LinUCB: weight kept by old evidence per new observation of a role (lower adapts to drift faster). */
@@ -254,6 +263,12 @@ export const MemorySection = v.strictObject({
   max_content_chars: v.optional(count, 20_000),
   /** The vector index of each embedding model's patterns. */
   index: v.optional(v.picklist(["hnsw", "ivfflat"], "must be hnsw or ivfflat"), "hnsw"),
+  /** HNSW graph degree; applies when a model's index is first built (pgvector's default 16). */
+  hnsw_m: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(2, "must be at least 2"), v.maxValue(100, "must be at most 100")), 16),
+  /** HNSW build-time candidate list; applies when a model's index is first built (pgvector's default 64; at least 2 x hnsw_m). */
+  hnsw_ef_construction: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(4, "must be at least 4"), v.maxValue(1000, "must be at most 1000")), 64),
+  /** HNSW search-time candidate list (higher: better recall, slower); a search asking for more rows uses that many. `bun run bench memory` measures it. */
+  ef_search: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000")), 100),
 })
 export type MemorySection = v.InferOutput<typeof MemorySection>
 
@@ -275,6 +290,8 @@ export const IndexingSection = v.strictObject({
   parallelism: v.optional(count, 2),
   /** Directories that may be indexed (a path must lie in one, after symlinks); "~" is the daemon user's home. */
   roots: v.optional(v.array(nonEmpty), ["~"]),
+  /** Embed chunks with [embeddings]'s model in the background and blend cosine similarity into code search; false: lexical only. */
+  vectors: v.optional(v.boolean(), true),
 })
 export type IndexingSection = v.InferOutput<typeof IndexingSection>
 
@@ -293,6 +310,10 @@ export const ClientSection = v.strictObject({
   url: v.optional(url, ""),
   /** A key from `cca keys create`. Prefer CCA_API_KEY; if set here, keep the file private (chmod 600). */
   api_key: v.optional(v.string(), ""),
+  /** Seconds to wait for the daemon's answer (for an event stream: its headers; the stream itself may last). */
+  timeout_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 30),
+  /** Seconds an event stream (`cca task watch`) may stay silent, keepalives included, before the client reconnects from its last event. */
+  stream_idle_s: v.optional(v.pipe(v.number(), v.minValue(0.05, "must be 0.05 or more")), 45),
 })
 export type ClientSection = v.InferOutput<typeof ClientSection>
 

@@ -77,6 +77,7 @@ export function createApp(deps: AppDeps): DaemonApp {
   const byKey = new TokenBuckets(d.rate_limit_key_rps, d.rate_limit_key_burst, now)
   const authRequired = d.require_auth || !isLoopback(d.bind)
   const cors = new Set(d.cors_origins)
+  const sse = { keepaliveMs: d.sse_keepalive_s * 1000 }
 
   const app = new Elysia()
     .onError(({ code, error, request }) => {
@@ -85,14 +86,14 @@ export function createApp(deps: AppDeps): DaemonApp {
       return errorResponse(status, body)
     })
     .use(systemRoutes(ctx, metrics, (): Record<string, unknown> => openapi()))
-    .use(taskRoutes(ctx))
-    .use(agentRoutes(ctx))
+    .use(taskRoutes(ctx, sse))
+    .use(agentRoutes(ctx, sse))
     .use(coordinationRoutes(ctx))
     .use(rlRoutes(ctx))
     .use(tokenRoutes(ctx))
     .use(memoryRoutes(ctx))
     .use(codeRoutes(ctx))
-    .use(uiRoutes({ ctx, keys, sessions, authRequired, log }))
+    .use(uiRoutes({ ctx, keys, sessions, authRequired, log, sse }))
 
   const routeOf = routeLabeler(app.routes)
   let doc: Record<string, unknown> | undefined

@@ -1,5 +1,5 @@
 import { loadConfig } from "../config/load"
-import { AppError, ExitCode, PrerequisiteError } from "../errors"
+import { AppError, defineError, ExitCode, PrerequisiteError } from "../errors"
 import * as flag from "../flag"
 import { registerSecret } from "../log"
 import { readRuntime } from "./runtime"
@@ -11,7 +11,8 @@ import { readRuntime } from "./runtime"
 
 export type SseEvent = { id?: string; event: string; data: string }
 
-export type ClientOptions = { url: string; apiKey?: string; timeoutMs?: number }
+/** timeoutMs: for an answer (an event stream's headers); idleMs: an event stream's longest silence (default 45 s). */
+export type ClientOptions = { url: string; apiKey?: string; timeoutMs?: number; idleMs?: number }
 
 const EXIT_BY_STATUS: Record<number, number> = {
   400: ExitCode.usage,
@@ -36,11 +37,13 @@ export class DaemonClient {
   readonly url: string
   readonly apiKey?: string
   private readonly timeoutMs: number
+  private readonly idleMs: number
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, "")
     this.apiKey = opts.apiKey
     this.timeoutMs = opts.timeoutMs ?? 30_000
+    this.idleMs = opts.idleMs ?? 45_000
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -90,19 +93,61 @@ export class DaemonClient {
     return new AppError(e.code ?? `http_${res.status}`, e.message ?? `${res.status} ${res.statusText}`, { exitCode, status: res.status }, { hint, details: e.details })
   }
 
-  /** Server-sent events of `path`; yields until the server ends the stream. */
-  async *events(path: string, opts: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<SseEvent> {
-    const res = await this.request("GET", path, {
-      signal: opts.signal,
-      headers: { accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) },
-    })
-    if (!res.body) return
-    yield* parseSse(res.body)
+  /**
+   * Server-sent events of `path`; yields until the server ends the stream.
+   * Problem: the request's 30 s timeout covered the whole stream, so a quiet
+   * task's watch died ("The operation timed out") while the task ran. Fix:
+   * `timeoutMs` bounds the wait for the headers only; after them, the stream
+   * may be silent for `idleMs` (the daemon's keepalive comments count), past
+   * which it ends with StreamIdleError, and the caller resumes it from its
+   * Last-Event-ID.
+   */
+  async *events(path: string, opts: { lastEventId?: string; signal?: AbortSignal; idleMs?: number } = {}): AsyncGenerator<SseEvent> {
+    const ctl = new AbortController()
+    const outer = opts.signal
+    const onOuter = () => ctl.abort(outer?.reason)
+    if (outer?.aborted) onOuter()
+    outer?.addEventListener("abort", onOuter, { once: true })
+    let timer = setTimeout(() => ctl.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, "TimeoutError")), this.timeoutMs)
+    const idleMs = opts.idleMs ?? this.idleMs
+    const idle = new StreamIdleError(`the daemon's event stream ${path} was silent for ${idleMs / 1000} s`, { hint: "the daemon sends a keepalive every daemon.sse_keepalive_s; raise client.stream_idle_s if a proxy delays it" })
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => ctl.abort(idle), idleMs)
+    }
+    try {
+      const res = await this.request("GET", path, {
+        signal: ctl.signal,
+        headers: { accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) },
+      })
+      if (!res.body) return
+      arm()
+      const body = res.body
+      const chunks = async function* () {
+        for await (const chunk of body) {
+          arm()
+          yield chunk
+        }
+      }
+      try {
+        yield* parseSse(chunks())
+      } catch (e) {
+        if (ctl.signal.aborted) throw ctl.signal.reason === idle || outer?.aborted ? ctl.signal.reason : e
+        throw notRunning(this.url, e) // the connection broke mid-stream (a daemon restart)
+      }
+    } finally {
+      clearTimeout(timer)
+      outer?.removeEventListener("abort", onOuter)
+      ctl.abort() // release the connection if the consumer stopped early
+    }
   }
 }
 
+/** An event stream that stayed silent past the client's idle timeout (no event, no keepalive). */
+export const StreamIdleError = defineError("stream_idle", { exitCode: ExitCode.prerequisite, status: 504 })
+
 /** Parse a text/event-stream body (comments and `retry:` are skipped). */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* parseSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder()
   let buffer = ""
   let event: Partial<SseEvent> & { data?: string } = {}
@@ -138,5 +183,5 @@ export async function connect(opts: { timeoutMs?: number } = {}): Promise<Daemon
     const host = config.daemon.bind === "0.0.0.0" || config.daemon.bind === "::" ? "127.0.0.1" : config.daemon.bind
     url = `http://${host.includes(":") ? `[${host}]` : host}:${config.daemon.http_port}`
   }
-  return new DaemonClient({ url, apiKey, timeoutMs: opts.timeoutMs })
+  return new DaemonClient({ url, apiKey, timeoutMs: opts.timeoutMs ?? config.client.timeout_s * 1000, idleMs: config.client.stream_idle_s * 1000 })
 }

@@ -170,7 +170,7 @@ export class OverviewHub {
   }
 
   /** GET /api/v1/events: hello, the task events missed since `afterId`, the overview, then everything live. */
-  stream(afterId: number | undefined, signal: AbortSignal): Response {
+  stream(afterId: number | undefined, signal: AbortSignal, opts: { keepaliveMs?: number } = {}): Response {
     return eventStream(signal, async (send, _end, write) => {
       const client: Client = { write, replaying: true, buffered: [], replayed: new Set() }
       this.clients.add(client)
@@ -201,7 +201,7 @@ export class OverviewHub {
         off()
         throw e
       }
-    })
+    }, opts)
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { join } from "node:path"
 import { hostname } from "node:os"
 import type { Clock } from "../acp/clock"
 import { AcpServer, type AcpHooks } from "../acp/server"
@@ -7,6 +8,8 @@ import { ConfigError } from "../errors"
 import { createLogger, registerSecret, type Logger } from "../log"
 import { acpHooks } from "../orchestrator/acp-hooks"
 import { checkDaemonId, Cluster } from "../orchestrator/cluster"
+import { BUILTIN_ROLES, listRoles } from "../agent/roles"
+import { reapListed } from "../agent/reaper"
 import { createEmbedder } from "../embeddings/embedder"
 import { MemoryEndHook, MemoryStage } from "../memory/loop"
 import { MemoryService } from "../memory/service"
@@ -100,9 +103,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   try {
     let lock: PidLock | undefined
+    let pidDir: string | undefined
     if (opts.lock !== false) {
       lock = acquirePidLock()
       cleanup.push(() => lock!.release())
+      // Holding the lock, the predecessor is gone: its agents that are still running are orphans.
+      pidDir = join(paths.runDir(), "agents")
+      const reaped = reapListed(pidDir)
+      if (reaped.length) log.warn(`killed ${reaped.length} agent process(es) a previous daemon left running: pid ${reaped.join(", ")}`)
     }
     // The key this run gives its own agents (their MCP bridge, pty hooks): in memory only, never written
     // anywhere. It is the ring's one key when no user key exists yet.
@@ -176,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         log,
         link: () => ({ daemonUrl: httpUrl, acpUrl: acp.url, apiKey: agentKey.key }),
         hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
+        pidDir,
         ...opts.pool,
       }),
     )
@@ -200,6 +209,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       taskTimeoutMs: config.tasks.timeout_s * 1000,
       maxAttempts: config.tasks.max_attempts,
       maxDepth: config.tasks.max_depth,
+      tickMs: config.tasks.dispatch_tick_s * 1000,
+      roles: () => [...Object.keys(BUILTIN_ROLES), ...(config.agents.max_agents > 0 ? listRoles(opts.pool?.rolesDir) : []), ...config.tasks.roles],
       maxAgents: config.agents.max_agents,
       tokenBudget: config.learning.token_budget,
       baselineMs: config.learning.baseline_s * 1000,
@@ -213,10 +224,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
       onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
         void state.publish(Channels.broadcast, { daemonId, from: from.agentId, ...p }).catch(() => {}),
+      // ... and this daemon's own agents, before their next prompt
+      deliverBroadcast: (from: { agentId: string }, p: { message: string; role?: string }) => pool.deliver({ from: from.agentId, message: p.message, role: p.role }).length,
     } satisfies AcpHooks)
     const relay = await state.subscribe(Channels.broadcast, (m) => {
       const b = m as { daemonId?: string; from?: string; message?: string; role?: string; data?: unknown }
-      if (b.daemonId !== daemonId && typeof b.message === "string") acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+      if (b.daemonId !== daemonId && typeof b.message === "string") {
+        acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+        pool.deliver({ from: b.from ?? "remote", message: b.message, role: b.role })
+      }
     })
     cleanup.push(relay)
     await orchestrator.start()
@@ -227,8 +243,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cluster.start()
     cleanup.push(() => cluster.stop())
 
+    // Code search with chunk vectors of the one embedder (embedded in the background; [indexing] vectors = false: lexical only).
+    const code = new CodeIndex({ db: store.sql, config: config.indexing, embedder: config.indexing.vectors ? embedder : undefined, log })
+    cleanup.push(() => code.close())
     const ctx: DaemonContext = {
-      code: new CodeIndex({ db: store.sql, config: config.indexing }),
+      code,
       rl,
       tokens,
       memory,
@@ -301,6 +320,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     lock?.writeRuntime({ http: httpUrl, acp: acpBound.url, daemonId, started_at: ctx.startedAt.toISOString(), version: VERSION })
     for (const w of warnings) log.warn(w)
     log.info(`daemon ${daemonId} listening: http ${httpUrl}, acp ${acpBound.url}`)
+    // Problem: recovered tasks (and ones pending before the restart) waited for the first tick (2 s), and
+    // their `requeued` events reached no one. Fix: publish them and look for work now, once the HTTP
+    // address is known (agents spawned for them need it for their cca tools).
+    await orchestrator.absorb(orphans, { always: true })
 
     let stopping: Promise<void> | undefined
     const stop = (reason = "stop") =>

@@ -155,6 +155,7 @@ export class MemoryEndHook implements TaskEndHook {
         return { items: parseAgentItems(r.text, task, c.max_items), distiller: "agent" }
       } catch (e) {
         const error = (e as Error).message
+        this.memory.noteError("agent distiller", e)
         this.log?.warn(`memory: agent distiller failed for task ${task.id}, used extractive: ${error}`)
         return { items: extractiveItems(task, c.max_items), distiller: "extractive", error }
       }
@@ -165,7 +166,7 @@ export class MemoryEndHook implements TaskEndHook {
   async ended(task: Task): Promise<void> {
     if (!this.memory.available || memoryOff(task)) return
     if (task.status !== "completed" && task.status !== "failed") return
-    const moved = await this.memory.repo.settle(task.id, task.status === "completed")
+    const moved = await this.memory.track("end hook", () => this.memory.repo.settle(task.id, task.status === "completed"))
     if (moved.length) this.log?.debug?.(`memory: task ${task.id} moved ${moved.length} pattern count(s)`)
     const c = this.memory.config
     if (!c.enabled) return

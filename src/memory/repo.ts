@@ -44,7 +44,10 @@ export type NewPattern = {
   failureCount?: number
 }
 
-export type Hit = { pattern: Pattern; similarity: number }
+/** `tsv`: the pattern's key_tsv (text form), for the lexical ranking (lexical.ts). */
+export type Hit = { pattern: Pattern; similarity: number; tsv?: string }
+
+export type HnswOptions = { m?: number; efConstruction?: number; efSearch?: number }
 
 type Row = Record<string, unknown>
 
@@ -98,6 +101,8 @@ export class PatternRepo {
     private readonly method: VectorIndexMethod = "hnsw",
     /** IVFFlat learns its centroids from the rows there are: it is built once a space has this many (an exact scan until then). */
     private readonly ivfflatMinRows = 1000,
+    /** HNSW build options (when a space's index is first made) and the search-time candidate list. */
+    readonly hnsw: HnswOptions = {},
   ) {}
 
   /**
@@ -117,7 +122,7 @@ export class PatternRepo {
       if (rows < this.ivfflatMinRows) return
       await ensureVectorIndex(this.db, { table: "patterns", space, method: "ivfflat", lists: Math.max(1, Math.floor(rows / 1000)) })
     } else {
-      await ensureVectorIndex(this.db, { table: "patterns", space, method: this.method })
+      await ensureVectorIndex(this.db, { table: "patterns", space, method: this.method, m: this.hnsw.m, efConstruction: this.hnsw.efConstruction })
     }
     this.indexed.add(key)
   }
@@ -201,27 +206,62 @@ export class PatternRepo {
       extra.push(filter.role)
       conds.push(`role = $${extra.length + 2}`)
     }
-    const text = `SELECT ${COLS}, ${e} <=> $1::vector(${space.dimensions}) AS distance FROM patterns
+    const text = `SELECT ${COLS}, key_tsv::text AS key_tsv, ${e} <=> $1::vector(${space.dimensions}) AS distance FROM patterns
       WHERE ${conds.join(" AND ")} ORDER BY ${e} <=> $1::vector(${space.dimensions}) LIMIT $2`
     return { text, extra }
   }
 
-  /** Nearest patterns of this space, closest first (cosine similarity = 1 - distance). */
+  /**
+   * Nearest patterns of this space, closest first (cosine similarity = 1 -
+   * distance). HNSW searches with ef_search = max(configured, limit) (pgvector
+   * returns at most ef_search rows); with a kind or role filter, pgvector's
+   * iterative scan goes on past the first candidates until `limit` pass it.
+   */
   async search(space: VectorSpace, vector: Float32Array, limit: number, filter: SearchFilter = {}, opts: { exact?: boolean; efSearch?: number } = {}): Promise<Hit[]> {
     const { text, extra } = this.searchSql(space, filter)
     const params = [vectorLiteral(vector), limit, ...extra]
-    const run = async (q: Queryable) => (await q.query<Row>(text, params)).map((r) => ({ pattern: toPattern(r), similarity: 1 - Number(r.distance) }))
-    if (!opts.exact && !opts.efSearch) return run(this.db)
+    const run = async (q: Queryable) =>
+      (await q.query<Row>(text, params)).map((r) => ({ pattern: toPattern(r), similarity: 1 - Number(r.distance), tsv: (r.key_tsv as string | null) ?? undefined }))
+    const ef = opts.efSearch ?? this.hnsw.efSearch
+    const settings: string[] = []
+    if (opts.exact) settings.push(`SET LOCAL enable_indexscan = off`, `SET LOCAL enable_bitmapscan = off`)
+    else if (this.method === "hnsw") {
+      const want = Math.max(1, Math.floor(Math.max(ef ?? 40, limit)))
+      if (want !== 40) settings.push(`SET LOCAL hnsw.ef_search = ${Math.min(want, 1000)}`)
+      if (filter.kind || filter.role) settings.push(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
+    }
+    if (settings.length === 0) return run(this.db)
     const db = this.db as Queryable & { transaction?: <R>(fn: (tx: Queryable) => Promise<R>) => Promise<R> }
     if (!db.transaction) return run(this.db)
     return db.transaction(async (tx) => {
-      if (opts.exact) {
-        await tx.exec(`SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off`)
-      } else if (opts.efSearch) {
-        await tx.exec(`SET LOCAL hnsw.ef_search = ${Math.max(1, Math.floor(opts.efSearch))}`)
-      }
+      await tx.exec(settings.join("; "))
       return run(tx)
     })
+  }
+
+  /**
+   * The patterns of this space sharing a stem with the query (`tsquery`, an
+   * OR of stems), best ts_rank first, with their cosine similarity to
+   * `vector`: the lexical candidates of the hybrid ranking.
+   */
+  async lexicalSearch(space: VectorSpace, tsquery: string, vector: Float32Array, limit: number, filter: SearchFilter = {}): Promise<Hit[]> {
+    const e = vectorExpr(space)
+    const conds = [spacePredicate(space), `key_tsv @@ $3::tsquery`]
+    const params: unknown[] = [vectorLiteral(vector), limit, tsquery]
+    if (filter.kind) {
+      params.push(filter.kind)
+      conds.push(`kind = $${params.length}`)
+    }
+    if (filter.role) {
+      params.push(filter.role)
+      conds.push(`role = $${params.length}`)
+    }
+    const rows = await this.db.query<Row>(
+      `SELECT ${COLS}, key_tsv::text AS key_tsv, ${e} <=> $1::vector(${space.dimensions}) AS distance FROM patterns
+       WHERE ${conds.join(" AND ")} ORDER BY ts_rank(key_tsv, $3::tsquery) DESC, id LIMIT $2`,
+      params,
+    )
+    return rows.map((r) => ({ pattern: toPattern(r), similarity: 1 - Number(r.distance), tsv: (r.key_tsv as string | null) ?? undefined }))
   }
 
   /** Record the patterns put into a task's prompt (once per task and pattern; a retry keeps the first). */

@@ -4,8 +4,9 @@ import { NotFoundError, ValidationError } from "../errors"
 import type { Logger } from "../log"
 import type { Queryable } from "../store/sql"
 import { requireVectors, type VectorSupport } from "../store/vector-support"
+import { spacePredicate } from "../store/vectors"
 import { KINDS, PatternRepo, type Hit, type MemoryStats, type Pattern, type PatternKind } from "./repo"
-import { lexicalSimilarity } from "./text"
+import { anyOf, bm25, Lexicon, parseTsvector } from "./lexical"
 
 // The ReasoningBank's domain functions: what the routes, the CLI (through the
 // routes), MCP, the prompt stage and the end hook all call. Every search
@@ -37,7 +38,8 @@ export type PatternJson = {
   last_used_at: string | null
 }
 
-export type ScoredHit = Hit & { lexical: number; score: number }
+/** `lexical`: the pattern's BM25 over the best BM25 among the candidates (0..1). */
+export type ScoredHit = Hit & { lexical: number; bm25: number; score: number }
 
 export type ReembedJob = {
   id: string
@@ -50,6 +52,31 @@ export type ReembedJob = {
   finishedAt?: string
 }
 
+/**
+ * Memory as `cca status` shows it. `state`: off (`[memory] enabled = false`),
+ * unavailable (no pgvector), down (the provider is down, or the last memory
+ * operation failed and none worked since: `error` says why), unused (the
+ * embedder not called yet), ok.
+ */
+export type MemoryStatus = {
+  state: "off" | "unavailable" | "down" | "unused" | "ok"
+  enabled: boolean
+  provider: string
+  model: string
+  kind: string
+  dimensions: number
+  search_type: string
+  index: string
+  patterns: number | null
+  stale: number | null
+  error?: string
+  /** Failed memory operations (search, store, the prompt stage, the end hook) since start; the last one with where and when. */
+  errors: number
+  last_error?: { at: string; where: string; message: string }
+}
+
+export type MemoryCounts = { patterns: number | null; stale: number | null; error?: string }
+
 export const DEFAULT_MEMORY: MemorySection = {
   enabled: true,
   distiller: "extractive",
@@ -60,6 +87,9 @@ export const DEFAULT_MEMORY: MemorySection = {
   lexical_weight: 0.5,
   max_content_chars: 20_000,
   index: "hnsw",
+  hnsw_m: 16,
+  hnsw_ef_construction: 64,
+  ef_search: 100,
 }
 
 /** Success rate with one imagined success and one failure: 0.5 for an unused pattern, never 0 or 1. */
@@ -94,13 +124,22 @@ function checkLimit(v: unknown, max = 100): number | undefined {
 export class MemoryService {
   readonly repo: PatternRepo
   readonly config: MemorySection
+  readonly lexicon: Lexicon
   private readonly jobs = new Map<string, ReembedJob>()
+  private failures = 0
+  private lastError: { at: string; where: string; message: string } | undefined
+  private lastOkAt = 0
 
   constructor(
     private readonly o: { db: Queryable; embedder: Embedder; vectors: VectorSupport; config?: Partial<MemorySection>; log?: Logger },
   ) {
     this.config = { ...DEFAULT_MEMORY, ...o.config }
-    this.repo = new PatternRepo(o.db, this.config.index)
+    this.repo = new PatternRepo(o.db, this.config.index, 1000, {
+      m: this.config.hnsw_m,
+      efConstruction: this.config.hnsw_ef_construction,
+      efSearch: this.config.ef_search,
+    })
+    this.lexicon = new Lexicon(o.db)
   }
 
   get embedder(): Embedder {
@@ -139,20 +178,93 @@ export class MemoryService {
   }
 
   /**
-   * Candidates by vector (several times `limit`), re-ranked by
-   * (1 - w) * cosine + w * shared words with the pattern's "when to use" text.
+   * The hybrid ranking. Candidates: the nearest patterns by vector (several
+   * times `limit`) and, when the lexical weight is on, the patterns sharing
+   * the most stems with the query; each scored (1 - w) * cosine + w * its
+   * BM25 over the best BM25 among the candidates (lexical.ts).
    */
   async rank(query: string, limit: number, filter: { kind?: PatternKind; role?: string } = {}, minSimilarity = 0): Promise<ScoredHit[]> {
     this.need("memory search")
+    return this.track("search", () => this.ranked(query, limit, filter, minSimilarity))
+  }
+
+  /** A failure of a memory operation is counted and kept for `cca status` (then rethrown): never silent. */
+  async track<T>(where: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const r = await fn()
+      this.lastOkAt = Date.now()
+      return r
+    } catch (e) {
+      this.noteError(where, e)
+      throw e
+    }
+  }
+
+  noteError(where: string, e: unknown): void {
+    this.failures++
+    this.lastError = { at: new Date().toISOString(), where, message: e instanceof Error ? e.message : String(e) }
+  }
+
+  /** The pattern counts of `cca status` (the daemon caches them for a second; the state is read live by `status`). */
+  async counts(): Promise<MemoryCounts> {
+    if (!this.o.vectors.available) return { patterns: null, stale: null }
+    try {
+      const [r] = await this.o.db.query<{ n: number; stale: number }>(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT (embedding IS NOT NULL AND ${spacePredicate(this.o.embedder.space)}))::int AS stale FROM patterns`,
+      )
+      return { patterns: Number(r!.n), stale: Number(r!.stale) }
+    } catch (e) {
+      return { patterns: null, stale: null, error: `patterns unreadable: ${(e as Error).message}` }
+    }
+  }
+
+  /** What `cca status` shows of memory (see MemoryStatus). */
+  status(counts: MemoryCounts): MemoryStatus {
+    const h = this.o.embedder.health()
+    const base = {
+      enabled: this.config.enabled,
+      provider: h.provider,
+      model: h.model,
+      kind: h.kind,
+      dimensions: h.dimensions,
+      search_type: this.config.lexical_weight > 0 ? "hybrid" : "vector",
+      index: this.config.index,
+      patterns: counts.patterns,
+      stale: counts.stale,
+      errors: this.failures,
+      ...(this.lastError ? { last_error: this.lastError } : {}),
+    }
+    if (!this.o.vectors.available) return { ...base, state: "unavailable", error: this.o.vectors.reason ?? "the server has no pgvector" }
+    const failedLast = this.lastError && Date.parse(this.lastError.at) >= this.lastOkAt
+    const error =
+      h.state === "down" ? `${h.provider} embeddings down: ${h.error ?? "unknown error"}` : (counts.error ?? (failedLast ? `${this.lastError!.where} failed: ${this.lastError!.message}` : undefined))
+    const state = error ? "down" : !this.config.enabled ? "off" : h.state === "unused" ? "unused" : "ok"
+    return { ...base, state, ...(error ? { error } : {}) }
+  }
+
+  private async ranked(query: string, limit: number, filter: { kind?: PatternKind; role?: string }, minSimilarity: number): Promise<ScoredHit[]> {
     const [v] = await this.o.embedder.embed([query], { purpose: "query" })
+    const space = this.o.embedder.space
     const pool = Math.max(limit * 5, 20)
-    const hits = await this.repo.search(this.o.embedder.space, v!, pool, filter, { efSearch: pool > 40 ? pool : undefined })
     const w = this.config.lexical_weight
-    return hits
-      .map((h) => {
-        const lexical = w > 0 ? lexicalSimilarity(query, h.pattern.keyText || h.pattern.title) : 0
-        return { ...h, lexical, score: (1 - w) * h.similarity + w * lexical }
-      })
+    const hits = await this.repo.search(space, v!, pool, filter)
+    let scored: ScoredHit[] = hits.map((h) => ({ ...h, lexical: 0, bm25: 0, score: h.similarity }))
+    if (w > 0) {
+      const stems = await this.lexicon.stems(query)
+      if (stems.length > 0) {
+        const lexical = await this.repo.lexicalSearch(space, anyOf(stems), v!, pool, filter)
+        const seen = new Set(hits.map((h) => h.pattern.id))
+        const all = [...hits, ...lexical.filter((h) => !seen.has(h.pattern.id))]
+        const stats = await this.lexicon.stats(space, stems)
+        const raw = all.map((h) => bm25(stems, parseTsvector(h.tsv), stats))
+        const top = Math.max(0, ...raw)
+        scored = all.map((h, i) => {
+          const lex = top > 0 ? raw[i]! / top : 0
+          return { ...h, lexical: lex, bm25: raw[i]!, score: (1 - w) * h.similarity + w * lex }
+        })
+      }
+    }
+    return scored
       .filter((h) => h.similarity >= minSimilarity)
       .sort((a, b) => b.score - a.score)
       .slice(0, limit)
@@ -183,6 +295,10 @@ export class MemoryService {
 
   /** Store one pattern (or merge it into a near-duplicate of its kind). */
   async store(input: StoreInput): Promise<{ pattern: Pattern; created: boolean; merged: boolean; similarity?: number }> {
+    return this.stored(input)
+  }
+
+  private async stored(input: StoreInput): Promise<{ pattern: Pattern; created: boolean; merged: boolean; similarity?: number }> {
     if (input === null || typeof input !== "object") field("content", "is required")
     const content = checkText("content", input.content, this.config.max_content_chars, true)!
     const title = checkText("title", input.title, 500, false) ?? content.split("\n")[0]!.slice(0, 120)
@@ -193,6 +309,11 @@ export class MemoryService {
     const sources = input.source_task_ids ?? []
     this.need("memory")
     const keyText = MemoryService.keyText({ when: input.when, title, description, content })
+    return this.track("store", () => this.write({ kind, title, description, content, role, keyText, sources, metadata: input.metadata ?? {} }))
+  }
+
+  private async write(p: { kind: PatternKind; title: string; description: string; content: string; role: string | null; keyText: string; sources: string[]; metadata: Record<string, unknown> }) {
+    const { kind, title, description, content, role, keyText, sources } = p
     const [v] = await this.o.embedder.embed([keyText], { purpose: "document" })
     const space = this.o.embedder.space
     const near = (await this.repo.search(space, v!, 1, { kind }))[0]
@@ -200,7 +321,8 @@ export class MemoryService {
       const merged = await this.repo.mergeInto(near.pattern.id, sources)
       if (merged) return { pattern: merged, created: false, merged: true, similarity: near.similarity }
     }
-    const r = await this.repo.insert({ kind, title, description, content, role, keyText, sourceTaskIds: sources, metadata: input.metadata ?? {} }, space, v!)
+    const r = await this.repo.insert({ kind, title, description, content, role, keyText, sourceTaskIds: sources, metadata: p.metadata }, space, v!)
+    this.lexicon.invalidate()
     return { pattern: r.pattern, created: r.created, merged: !r.created }
   }
 
@@ -212,6 +334,7 @@ export class MemoryService {
 
   async delete(id: string): Promise<void> {
     if (!(/^[0-9a-f-]{36}$/i.test(id) && (await this.repo.delete(id)))) throw new NotFoundError(`no pattern ${id}`, { hint: "list them with `cca memory list`" })
+    this.lexicon.invalidate()
   }
 
   async list(o: { limit?: number; offset?: number; kind?: string }) {

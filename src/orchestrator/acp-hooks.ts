@@ -55,6 +55,8 @@ export function acpOutcome(o: TaskOutcome): Outcome {
     status: o.status,
     output: o.output,
     error: o.error,
+    ...(typeof data.errorCode === "string" && /^[a-z][a-z0-9_]{0,63}$/.test(data.errorCode) ? { errorCode: data.errorCode } : {}),
+    ...(isRecord(data.errorDetails) ? { errorDetails: data.errorDetails } : {}),
     usage: Object.values(usage).some((x) => x !== undefined) ? usage : undefined,
     costUsd: o.costUsd,
     durationMs: o.durationMs,

@@ -43,6 +43,9 @@ export type Outcome = {
   status: "completed" | "failed" | "cancelled"
   output?: string
   error?: string
+  /** The task error's code when it failed (default agent_failed) and its details, e.g. model_api_error with the HTTP status. */
+  errorCode?: string
+  errorDetails?: Record<string, unknown>
   usage?: Partial<Usage>
   costUsd?: number
   durationMs?: number

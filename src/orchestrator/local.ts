@@ -1,4 +1,5 @@
 import { AgentBusyError, AgentCrashedError, AgentStoppedError } from "../agent/errors"
+import { turnFailure } from "../agent/stream-json"
 import type { TurnResult } from "../agent/types"
 import { isAppError } from "../errors"
 import type { Logger } from "../log"
@@ -16,11 +17,13 @@ import type { AssignAnswer, Executor, Outcome, TaskSink, Worker } from "./execut
 const LIVE = new Set<PoolAgent["status"]>(["idle", "busy", "waiting"])
 
 export function turnOutcome(taskId: string, r: TurnResult): Outcome {
+  const failure = r.ok || r.interrupted ? undefined : turnFailure(r)
   return {
     taskId,
     status: r.ok ? "completed" : r.interrupted ? "cancelled" : "failed",
     output: r.text,
-    error: r.ok ? undefined : r.errors.join("; ") || `the turn ended with ${r.subtype}`,
+    error: r.ok ? undefined : (failure?.message ?? `the turn ended with ${r.subtype}`),
+    ...(failure ? { errorCode: failure.code, errorDetails: failure.details } : {}),
     usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, cacheReadTokens: r.usage.cacheReadInputTokens, cacheCreationTokens: r.usage.cacheCreationInputTokens },
     costUsd: r.costUsd,
     durationMs: r.durationMs,

@@ -17,6 +17,7 @@ import { Reports } from "./reports"
 import { RunningTasks, type Running } from "./running"
 import { RemoteExecutor, type AcpPort } from "./remote"
 import { HeuristicRouter, type Router } from "./router"
+import { checkTaskRole } from "./task-roles"
 import { EndHooks, PromptRejected, type PromptStage, type TaskEndHook } from "./stages"
 
 // The task lifecycle. A created task is persisted with the role the router
@@ -65,6 +66,11 @@ export type OrchestratorOptions = {
   stages?: readonly PromptStage[]
   /** What hears every task that ended (stages.ts). */
   endHooks?: readonly TaskEndHook[]
+  /**
+   * Roles a task may name besides live and known remote agents' roles (task-roles.ts): built-in roles,
+   * role files the pool may start, tasks.roles (`*`: any). Unset: any role is accepted.
+   */
+  roles?: () => readonly string[]
 }
 
 export type CreateTask = Pick<NewTask, "description" | "prompt" | "role" | "priority" | "coordinate" | "parentId" | "maxAttempts" | "timeoutMs" | "metadata" | "source">
@@ -146,6 +152,7 @@ export class Orchestrator implements TaskSink {
   // ---- the domain functions HTTP routes, CLI, MCP and ACP share ----
 
   async createTask(input: CreateTask): Promise<Task> {
+    if (this.opts.roles) await checkTaskRole(input.role, { configured: this.opts.roles, workers: () => this.workers(), sql: this.store.sql })
     const parent = input.parentId ? await parentFor(this.store.sql, input.parentId, this.maxDepth) : undefined
     const classifyInput = { description: input.description, prompt: input.prompt, role: input.role, coordinate: input.coordinate, depth: parent ? parent.depth + 1 : 0 }
     const decision = this.router.classify(classifyInput)
@@ -414,13 +421,17 @@ export class Orchestrator implements TaskSink {
     return { requeued: requeued.length }
   }
 
-  /** Transitions made outside the task sink (tasks adopted from a dead daemon): publish them, end what ended, look for work. */
-  async absorb(transitions: readonly Transition[]): Promise<void> {
+  /**
+   * Transitions made outside the task sink (tasks adopted from a dead daemon, or requeued at start from
+   * this daemon's killed predecessor): publish them, end what ended, look for work. `always`: look for
+   * work even when nothing moved (at start: tasks that were pending before the restart).
+   */
+  async absorb(transitions: readonly Transition[], o: { always?: boolean } = {}): Promise<void> {
     for (const t of transitions) {
       await this.publish(t.event, t.task)
       if (isFinal(t.task)) await this.ended(t.task)
     }
-    if (transitions.length > 0) {
+    if (transitions.length > 0 || o.always) {
       this.dispatcher.noteWork()
       void this.dispatch()
     }

@@ -81,14 +81,15 @@ export class Reports {
       const aggregate = task && (task.coordinate || o.delegated(task.id)) ? await completionAggregate(o.store.sql, task, outcome) : undefined
       t = await o.store.tasks.complete(outcome.taskId, outcome.output ?? "", aggregate ? { ...common, metadata: { ...common.metadata, aggregate } } : common)
     } else if (outcome.status === "failed") {
-      t = await o.store.tasks.fail(outcome.taskId, { code: "agent_failed", message: outcome.error ?? `agent ${agentId} reported failure` }, common)
+      const code = outcome.errorCode ?? "agent_failed"
+      t = await o.store.tasks.fail(outcome.taskId, { code, message: outcome.error ?? `agent ${agentId} reported failure`, ...(outcome.errorDetails ? { details: outcome.errorDetails } : {}) }, common)
     } else {
       t = await o.store.tasks.cancel(outcome.taskId, outcome.error ?? `cancelled by agent ${agentId}`)
     }
     const mine = o.entry(outcome.taskId)
     if (mine?.agentId === agentId) o.forget(outcome.taskId)
     if (t) {
-      if (mine) o.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? "agent_failed" : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
+      if (mine) o.settle(mine, { end: outcome.status, code: outcome.status === "failed" ? (outcome.errorCode ?? "agent_failed") : undefined, usage: outcome.usage, costUsd: outcome.costUsd, durationMs: outcome.durationMs })
       await o.publish(t.event, t.task)
       await o.ended(t.task)
     }

@@ -1,5 +1,7 @@
 import { AgentStartError } from "../agent/errors"
 import { selfCommand } from "../agent/mcp-config"
+import { localHost } from "../agent/process"
+import { listedHost } from "../agent/reaper"
 import type { AgentOptions, McpServerSpec } from "../agent/types"
 import type { Logger } from "../log"
 import { sandboxOf, type PoolOptions } from "./options"
@@ -60,7 +62,7 @@ export async function startOptions(o: PoolOptions, slot: Slot, log: Logger, sand
   const opts = agentOptions(o, slot, (m) => log.warn(m))
   if (sandboxOf(o, slot.role) !== "docker") {
     slot.container = undefined
-    return opts
+    return o.pidDir ? { ...opts, host: listedHost(localHost, o.pidDir) } : opts
   }
   const host = await (await sandboxes.get()).host(slot, opts.mcpServers?.cca)
   slot.container = host.where.replace(/^container /, "")

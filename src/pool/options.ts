@@ -36,6 +36,8 @@ export type PoolOptions = {
   /** Each agent's private directory is `<stateRoot>/<id>` (its Claude Code home, MCP config, settings). */
   stateRoot: string
   rolesDir?: string
+  /** Where this host's agent processes are listed while they run (the daemon's run dir), for the next daemon to reap (src/agent/reaper.ts). */
+  pidDir?: string
   readyTimeoutMs: number
   stopTimeoutMs: number
   restartBaseMs: number

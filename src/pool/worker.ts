@@ -2,6 +2,7 @@ import { hostname } from "node:os"
 import { AcpClient, type ReconnectOptions } from "../acp/client"
 import { AcpConnectionClosedError, AcpTimeoutError, RpcError } from "../acp/errors"
 import type { TaskAssignParams, TaskAssignResult, TaskOutcome } from "../acp/protocol"
+import { turnFailure } from "../agent/stream-json"
 import type { TurnResult } from "../agent/types"
 import { AgentCrashedError, AgentStoppedError } from "../agent/errors"
 import { isAppError } from "../errors"
@@ -57,15 +58,17 @@ type Run = { abort: AbortController }
 
 /** The task's outcome as ACP carries it; cache tokens and the session id ride in `data`. */
 export function turnOutcome(taskId: string, r: TurnResult): TaskOutcome {
+  const failure = r.ok || r.interrupted ? undefined : turnFailure(r)
   return {
     taskId,
     status: r.ok ? "completed" : r.interrupted ? "cancelled" : "failed",
     output: r.text,
-    error: r.ok ? undefined : r.errors.join("; ") || `the turn ended with ${r.subtype}`,
+    error: r.ok ? undefined : (failure?.message ?? `the turn ended with ${r.subtype}`),
     tokens: { input: r.usage.inputTokens, output: r.usage.outputTokens },
     costUsd: r.costUsd,
     durationMs: r.durationMs,
     data: {
+      ...(failure ? { errorCode: failure.code, errorDetails: failure.details } : {}),
       sessionId: r.sessionId,
       subtype: r.subtype,
       numTurns: r.numTurns ?? null,
@@ -156,6 +159,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       log: o.log,
       handlers: {
         taskAssign: (task) => assign(agentId, task),
+        // as on the daemon: a broadcast goes in front of the agent's next prompt
+        broadcast: (n) => void pool.deliver({ from: n.from, message: n.message, to: agentId }),
         taskCancel: ({ taskId, reason }) => {
           o.log.info(`worker: task ${taskId} cancelled${reason ? `: ${reason}` : ""}`)
           runs.get(taskId)?.abort.abort()

@@ -23,7 +23,7 @@ export const DEFAULT_PARAMS: Params = {
   learning_rate: 0.1,
   network_learning_rate: 0.003,
   discount: 0.95,
-  epsilon: 0.05,
+  epsilon: 0.03,
   exploration: 0.2,
   forgetting: 0.99,
   batch_size: 32,

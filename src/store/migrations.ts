@@ -6,6 +6,8 @@ import m0005 from "../../migrations/0005_tokens.sql" with { type: "text" }
 import m0006 from "../../migrations/0006_codeindex.sql" with { type: "text" }
 import m0007 from "../../migrations/0007_cluster.sql" with { type: "text" }
 import m0008 from "../../migrations/0008_ui_sessions.sql" with { type: "text" }
+import m0010 from "../../migrations/0010_codeindex_vectors.sql" with { type: "text" }
+import m0011 from "../../migrations/0011_memory_lexical.sql" with { type: "text" }
 
 // The migrations, embedded in the binary as text: a binary moved away from
 // the checkout still migrates. A new file in migrations/ goes here too
@@ -32,7 +34,7 @@ export type Migration = {
   sql: string
   /** Uses the pgvector extension (the `vector` type, its indexes): skipped where the server has none. */
   pgvector?: boolean
-  /** What is off while this migration is skipped, as `cca status` names it ("memory", "code vectors"). */
+  /** What is off while this migration is skipped, as `cca status` names it ("memory"). */
   features?: readonly string[]
 }
 
@@ -47,11 +49,13 @@ function migration(file: string, sql: string, needs: MigrationNeeds = {}): Migra
 
 export const MIGRATIONS: readonly Migration[] = [
   migration("0001_core", m0001),
-  migration("0002_vectors", m0002, { pgvector: true, features: ["memory", "code vectors"] }),
+  migration("0002_vectors", m0002, { pgvector: true, features: ["memory"] }), // its code_* tables are unused: code vectors are 0010 (no pgvector)
   migration("0003_memory", m0003, { pgvector: true, features: ["memory"] }),
   migration("0004_rl", m0004),
   migration("0005_tokens", m0005),
   migration("0006_codeindex", m0006),
   migration("0007_cluster", m0007),
   migration("0008_ui_sessions", m0008),
+  migration("0010_codeindex_vectors", m0010),
+  migration("0011_memory_lexical", m0011, { pgvector: true, features: ["memory"] }),
 ]

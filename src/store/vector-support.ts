@@ -18,7 +18,7 @@ export type VectorSupport = {
   /** Why vectors are off, and what to do about it (when not available). */
   reason?: string
   hint?: string
-  /** Features that are off ("memory", "code vectors"): those of the skipped migrations. */
+  /** Features that are off ("memory"): those of the skipped migrations. */
   off: string[]
   /** Migrations left out for want of pgvector. */
   skipped: string[]

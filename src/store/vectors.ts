@@ -77,6 +77,9 @@ export type EnsureIndex = {
   column?: string
   /** IVFFlat lists (default 100); build it after the table has rows, as IVFFlat learns its centroids from them. */
   lists?: number
+  /** HNSW graph degree (pgvector's default 16) and build-time candidate list (default 64); they apply when the index is built. */
+  m?: number
+  efConstruction?: number
 }
 
 /**
@@ -88,7 +91,10 @@ export async function ensureVectorIndex(db: Queryable, o: EnsureIndex): Promise<
   const method = o.method ?? "hnsw"
   const name = vectorIndexName(o.table, o.space, method)
   const using = method === "hnsw" ? "hnsw" : "ivfflat"
-  const withOpts = method === "ivfflat" ? ` WITH (lists = ${Math.max(1, Math.floor(o.lists ?? 100))})` : ""
+  const int = (x: number) => Math.max(1, Math.floor(x))
+  const hnswOpts = [o.m === undefined ? "" : `m = ${int(o.m)}`, o.efConstruction === undefined ? "" : `ef_construction = ${int(o.efConstruction)}`].filter(Boolean)
+  const withOpts =
+    method === "ivfflat" ? ` WITH (lists = ${int(o.lists ?? 100)})` : hnswOpts.length ? ` WITH (${hnswOpts.join(", ")})` : ""
   await db.exec(
     `CREATE INDEX IF NOT EXISTS ${name} ON ${ident(o.table)} USING ${using} (${vectorExpr(o.space, o.column)} vector_cosine_ops)${withOpts} WHERE ${spacePredicate(o.space)}`,
   )

@@ -66,7 +66,7 @@ test("every command refuses positional words it does not take; variadic ones tak
     const optionalPositionals = Object.values(leaf.args).filter((d) => d.type === "positional" && !(d as { required?: boolean }).required).length
     const stray = Array.from({ length: optionalPositionals + 1 }, (_, i) => `stray${i}`)
     if (variadic.has(leaf.path.join(" "))) continue
-    if (leaf.path.join(" ") === "mcp" || leaf.path.join(" ") === "stats") continue // a first word there names a subcommand
+    if (["mcp", "stats", "daemon"].includes(leaf.path.join(" "))) continue // a first word there names a subcommand
     const r = await failure(leaf, stray)
     const refused = r.startsWith("usage: ") && r.includes("unexpected 'stray")
     if (!refused) wrong.push(`${leaf.path.join(" ")} (${positionals} positional): ${r}`)
@@ -101,9 +101,11 @@ test("under both names: --tll is refused with exit 2 and writes no exception; tw
     expect(typo.stderr).toContain(`error: unknown flag --tll for ${name} exceptions create; did you mean --ttl?`)
     const list = await cli(["exceptions", "list", "--all", "--json"], { name })
     expect(JSON.stringify(list.json().data)).not.toContain('"scope":"user"')
-    const stray = await cli(["daemon", "stop"], { name })
+    const stray = await cli(["daemon", "stop", "now"], { name })
     expect(stray.code).toBe(2)
-    expect(stray.stderr).toContain(`${name} daemon takes no arguments; unexpected 'stop'`)
+    expect(stray.stderr).toContain(`${name} daemon stop takes no arguments; unexpected 'now'`)
+    const unknown = await cli(["daemon", "halt"], { name })
+    expect(unknown.code).toBe(2) // a word that names no subcommand never starts a daemon
     const limit = await cli(["task", "list", "--limit", "abc"], { name })
     expect(limit.code).toBe(2)
     expect(limit.stderr).toContain("--limit must be a whole number, not 'abc'")

@@ -64,11 +64,13 @@ test("config explain --daemon explains every value with its source, and names ba
 test("client commands without a daemon fail with exit 5 and the hint `cca daemon`", async () => {
   await using tmp = await tmpdir()
   const env = { ...homeEnv(tmp.path), CCA_DAEMON_URL: "http://127.0.0.1:9", CCA_API_KEY: "cca_0000000000_x" }
-  for (const args of [["status"], ["task", "list"], ["task", "create", "x"], ["agents", "list"], ["task", "watch", "x", "--reconnect", "0"]]) {
+  for (const args of [["status"], ["task", "list"], ["task", "create", "x"], ["agents", "list"], ["task", "watch", "x"]]) {
+    // watch too fails at once (no "retrying" lines for --reconnect's 60 s): its task is read before the stream
     const r = await cli([...args, "--json"], { name: "cca", env })
     expect({ args, code: r.code }).toEqual({ args, code: 5 })
     const e = r.json()
     expect(e.status.errors[0]).toMatchObject({ code: "missing_prerequisite", hint: "cca daemon" })
+    expect(r.stderr).not.toContain("retrying")
   }
 })
 

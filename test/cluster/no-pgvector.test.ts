@@ -19,10 +19,10 @@ afterAll(async () => {
 
 test("the daemon starts with a warning naming what is off, and its status says so", async () => {
   const warning = d.daemon.warnings.find((w) => w.includes("pgvector"))
-  expect(warning).toContain("has no pgvector extension: memory, code vectors off")
+  expect(warning).toContain("has no pgvector extension: memory off")
   expect(warning).toContain("install pgvector")
   const status = await d.json("GET", "/api/v1/status")
-  expect(status.body.store).toMatchObject({ engine: "postgres", pgvector: null, vectors: { available: false, off: ["memory", "code vectors"] } })
+  expect(status.body.store).toMatchObject({ engine: "postgres", pgvector: null, vectors: { available: false, off: ["memory"] } })
   expect(status.body.store.vectors.hint).toContain("pgvector/pgvector")
   expect(d.daemon.ctx.store.vectors.available).toBe(false) // what the memory and code routes read
 })

@@ -20,7 +20,7 @@ beforeAll(async () => {
   for (const f of STDLIB) await writeFile(join(root.path, "lib", f), await Bun.file(`/usr/lib/python3.11/${f}`).text())
   await writeFile(join(root.path, "notes.md"), "# Notes\nhow the wrapping works\nsecond line\n")
   await symlink(outside.path, join(root.path, "escape"))
-  t = await testDaemon({ indexing: { roots: [root.path] } })
+  t = await testDaemon({ indexing: { roots: [root.path] }, embeddings: { provider: "hash" } })
 }, 60_000)
 afterAll(async () => {
   await t[Symbol.asyncDispose]()

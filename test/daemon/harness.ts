@@ -38,6 +38,8 @@ export async function testDaemon(sections: Sections = {}, opts: TestDaemonOption
     postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
     // memory's loop off unless a test turns it on, so other tests' prompts and tasks stay as they were
     memory: { enabled: false, ...sections.memory },
+    // any role accepted unless a test says otherwise: tests queue tasks for agents that connect later
+    tasks: { roles: ["*"], ...sections.tasks },
   })
   const log = createLogger("test-daemon", { file: join(tmp.path, "daemon.log") })
   // No local agents unless the test asks for them: otherwise the dispatcher would

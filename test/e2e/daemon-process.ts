@@ -22,7 +22,10 @@ export function homeEnv(home: string, extra: Record<string, string> = {}): Recor
   // Memory off unless the test is about it: an injected pattern quotes an earlier task's
   // description, which would match another rule of the scripted model.
   const wantsMemory = Object.keys(extra).some((k) => k.startsWith("CCA__MEMORY__"))
+  // Any task role accepted unless the test sets tasks.roles: tests queue tasks for agents that connect later.
+  const wantsRoles = Object.keys(extra).some((k) => k === "CCA__TASKS__ROLES")
   const env: Record<string, string> = {
+    ...(wantsRoles ? {} : { CCA__TASKS__ROLES: "*" }),
     ...(wantsAgents ? {} : { CCA__AGENTS__MAX_AGENTS: "0" }),
     ...(wantsMemory ? {} : { CCA__MEMORY__ENABLED: "false" }),
     HOME: home,

@@ -133,8 +133,8 @@ test("cca_activity lists recent task events", async () => {
 
 test("cca_broadcast reaches the connected agents", async () => {
   const r = await mcp.call("cca_broadcast", { message: "freeze merges", role: "mcp-work" })
-  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work", recipients: 1 })
-  expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work")
+  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work (connected workers hear it at once, the daemon's own agents before their next prompt)", recipients: 1 })
+  expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work (connected workers hear it at once, the daemon's own agents before their next prompt)")
   expect(await broadcast.promise).toMatchObject({ from: "api", message: "freeze merges", role: "mcp-work" })
 })
 
@@ -176,8 +176,8 @@ test("cca_memory answers for real: patterns by meaning from the daemon's memory"
 test("the routing tools answer for real: status, a switch of algorithm, training", async () => {
   const status = await mcp.call("cca_rl_status", {})
   expect(status.isError).toBeFalsy()
-  expect(text(status)).toMatch(/^routing: linucb, \d+ rewarded decisions; mean reward of the last \d+ learned decisions \S+ vs \d+ heuristic \S+; ε 0\.05; /)
-  expect(status.structuredContent).toMatchObject({ algorithm: "linucb", params: { epsilon: 0.05 } })
+  expect(text(status)).toMatch(/^routing: linucb, \d+ rewarded decisions; mean reward of the last \d+ learned decisions \S+ vs \d+ heuristic \S+; ε 0\.03; /)
+  expect(status.structuredContent).toMatchObject({ algorithm: "linucb", params: { epsilon: 0.03 } })
   const switched = await mcp.call("cca_rl_algorithm", { algorithm: "dqn" })
   expect(text(switched)).toBe("routing algorithm is now dqn (was linucb)")
   const trained = await mcp.call("cca_rl_train", {})

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
 import { CLAUDE, claudeEnv, SONNET } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
-import { pgliteMemory, serveOverWire, type WireServer } from "../support/postgres"
+import { pgliteMemory } from "../support/postgres"
+import { servePgliteWire, type PgliteWire } from "../support/pglite-wire"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 import { testDaemon, type TestDaemon } from "../daemon/harness"
 import { MEMORY_OPEN } from "../../src/memory/loop"
@@ -23,7 +24,7 @@ for (const engine of ["pglite", "postgres.js over the wire"] as const) {
     let model: ModelServer
     let workspace: TmpDir
     let db: PgliteSql | undefined
-    let wire: WireServer | undefined
+    let wire: PgliteWire | undefined
 
     beforeAll(async () => {
       model = await startModelServer([
@@ -34,8 +35,8 @@ for (const engine of ["pglite", "postgres.js over the wire"] as const) {
       let postgres = {}
       if (engine !== "pglite") {
         db = await pgliteMemory()
-        wire = await serveOverWire(db, { maxConnections: 4 })
-        postgres = { url: wire.url, pool: 1 } // one connection: the socket server interleaves the statements of concurrent ones
+        wire = await servePgliteWire(db.db)
+        postgres = { url: wire.url, pool: 4 } // a real pool: test/support/pglite-wire.ts keeps each connection's statements whole
       }
       t = await testDaemon(
         { agents: { max_agents: 1 }, embeddings: { provider: "hash" }, memory: { enabled: true, min_similarity: 0.2 }, postgres },

@@ -89,3 +89,38 @@ test("with the pool full and its agent busy, the next task waits in the queue an
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, spawned: false, routing: "explicit" })
   expect(row!.state.task.role).toBe("backend")
 }, 90_000)
+
+test("a turn whose model request was refused fails its task with the API's status, type and text, not 'the turn ended with success'", async () => {
+  model.prepend({ match: { lastUserText: "a request the API refuses" }, reply: { content: "", error: { status: 400, type: "invalid_request_error", message: "messages.0.content: prompt is malformed (scripted)" } } })
+  const id = await create({ description: "a request the API refuses", role: "backend" })
+  const done = await finished(id)
+  expect(done.status).toBe("failed")
+  expect(done.error).toMatchObject({ code: "model_api_error", details: { status: 400, type: "invalid_request_error" } })
+  expect(done.error!.message).toContain("HTTP 400 invalid_request_error")
+  expect(done.error!.message).toContain("prompt is malformed (scripted)")
+  expect(done.error!.message).not.toContain("ended with success")
+  // the agent is fine: the next task runs on it
+  const next = await finished(await create({ description: "Add a REST API endpoint for invoices", role: "backend" }))
+  expect(next.status).toBe("completed")
+})
+
+test("a broadcast reaches the pool's own agents (in front of their next prompt) as it reaches remote ones, and is counted", async () => {
+  model.prepend({ match: { lastUserText: /read the broadcasts/ }, reply: { content: "noted" } })
+  const [agent] = t.daemon.ctx.pool.list()
+  expect(agent?.status).toBe("idle")
+  const b = await t.json("POST", "/api/v1/broadcast", { message: "freeze the API until Friday" })
+  expect(b.body).toEqual({ recipients: 1, remote: 0, local: 1 })
+  // an agent's broadcast over ACP counts the pool's agents too (not itself)
+  const far = await t.agent("far-listener", "listener")
+  expect(await far.broadcast({ message: "release is on hold" })).toEqual({ recipients: 1 })
+
+  const first = await finished(await create({ description: "read the broadcasts, then answer", role: "backend" }))
+  expect(first.status).toBe("completed")
+  const seen = model.turns().filter((r) => /read the broadcasts/.test(r.conversation?.lastUserText ?? ""))
+  const text = seen.at(-1)!.conversation!.lastUserText!
+  expect(text).toContain('<broadcast from="api">freeze the API until Friday</broadcast>')
+  expect(text).toContain('<broadcast from="far-listener">release is on hold</broadcast>')
+  // delivered once: the next prompt has no broadcasts
+  await finished(await create({ description: "read the broadcasts again", role: "backend" }))
+  expect(model.turns().filter((r) => /read the broadcasts again/.test(r.conversation?.lastUserText ?? "")).at(-1)!.conversation!.lastUserText).not.toContain("<cca-broadcasts>")
+})

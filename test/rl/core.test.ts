@@ -101,8 +101,12 @@ test("safety: only eligible roles; untrained and unsure defer to the heuristic; 
   expect(choose(lin, xs[0]!, [false, false, true, false, false, false], 1, p, r)).toMatchObject({ action: 2, propensity: 1, reason: "only-choice" })
   // trained with no difference between roles 1 and 3: unsure, so the heuristic's role
   for (let i = 0; i < 40; i++) lin.observe({ x: xs[0]!, action: i % 2 ? 1 : 3, reward: 1, next: null, done: true, eligible, propensity: 0.5 })
-  const tie = choose(lin, xs[0]!, eligible, 3, { ...p, epsilon: 0 }, r)!
-  expect(tie).toMatchObject({ action: 3, decidedBy: "heuristic", reason: "unsure" })
+  // (the heuristic names the role scored a hair lower: the policy would pick the other, but not by `margin`)
+  const s = lin.evaluate(xs[0]!, eligible, -1).scores
+  expect(Math.abs(s[1]! - s[3]!)).toBeLessThan(p.margin)
+  const lower = s[1]! < s[3]! ? 1 : 3
+  const tie = choose(lin, xs[0]!, eligible, lower, { ...p, epsilon: 0 }, r)!
+  expect(tie).toMatchObject({ action: lower, decidedBy: "heuristic", reason: "unsure" })
   // the ε bound holds whatever is asked: parameters past 0.5 are refused
   expect(() => checkParams({ epsilon: 0.9 })).toThrow("epsilon: must be a number from 0 to 0.5, not 0.9")
   expect(() => checkParams({ batch_size: 2.5 })).toThrow("batch_size: must be a whole number from 1 to 1024")

@@ -36,7 +36,7 @@ test("an unknown algorithm or an out-of-range parameter is a 400 naming the fiel
   expect((await t.json("POST", "/api/v1/rl/train", { algorithm: "sarsa" })).status).toBe(400)
   expect((await t.json("POST", "/api/v1/rl/algorithm", {})).status).toBe(400) // body.algorithm missing
   // nothing was changed by the refusals
-  expect((await t.json("GET", "/api/v1/rl/params")).body).toMatchObject({ algorithm: "linucb", params: { epsilon: 0.05 }, ranges: { epsilon: { min: 0, max: 0.5 } } })
+  expect((await t.json("GET", "/api/v1/rl/params")).body).toMatchObject({ algorithm: "linucb", params: { epsilon: 0.03 }, ranges: { epsilon: { min: 0, max: 0.5 } } })
 })
 
 test("decisions on remote agents are learned from; status shows them next to the heuristic's", async () => {

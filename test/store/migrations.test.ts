@@ -92,7 +92,7 @@ for (const name of ENGINES) {
 
     test("features are named only on migrations that can be skipped", () => {
       for (const m of MIGRATIONS) if (m.features?.length) expect(m.pgvector).toBe(true)
-      expect(MIGRATIONS.find((m) => m.name === "0002_vectors")).toMatchObject({ pgvector: true, features: ["memory", "code vectors"] })
+      expect(MIGRATIONS.find((m) => m.name === "0002_vectors")).toMatchObject({ pgvector: true, features: ["memory"] })
     })
 
     test("a failing migration leaves nothing behind", async () => {

@@ -47,7 +47,7 @@ test("a server without pgvector opens with vectors off: its migrations skipped, 
     expect(store.pgvector).toBeUndefined()
     const needVectors = MIGRATIONS.filter((m) => m.pgvector).map((m) => m.name)
     expect(needVectors).toContain("0002_vectors")
-    expect(store.vectors).toMatchObject({ available: false, off: ["memory", "code vectors"], skipped: needVectors })
+    expect(store.vectors).toMatchObject({ available: false, off: ["memory"], skipped: needVectors })
     expect(store.vectors.reason).toContain("has no pgvector")
     expect(store.vectors.reason).not.toContain("postgres://") // no credentials in messages
     expect(store.vectors.hint).toContain("install pgvector")

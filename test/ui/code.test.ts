@@ -18,7 +18,7 @@ beforeAll(async () => {
   root = await tmpdir({ prefix: "cca-ui-code-" })
   await mkdir(join(root.path, "lib"))
   for (const f of ["textwrap.py", "heapq.py"]) await writeFile(join(root.path, "lib", f), await Bun.file(`/usr/lib/python3.11/${f}`).text())
-  u = await uiDaemon({ indexing: { roots: [root.path] } })
+  u = await uiDaemon({ indexing: { roots: [root.path] }, embeddings: { provider: "hash" } })
   const job = (await (await u.api("POST", "/api/v1/code/index", { path: root.path })).json()) as { id: string }
   const progress = await u.api("GET", `/api/v1/code/index/${job.id}`, undefined, { accept: "text/event-stream" })
   expect(await progress.text()).toContain("event: done")

@@ -72,7 +72,7 @@ const num = (max: number) => v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "mus
 const LogsQuery = v.strictObject({ after: num(Number.MAX_SAFE_INTEGER), limit: num(1000) })
 const HookBody = v.looseObject({ hook_event_name: v.pipe(v.string(), v.minLength(1)) })
 
-export function agentRoutes(ctx: DaemonContext) {
+export function agentRoutes(ctx: DaemonContext, sse: { keepaliveMs?: number } = {}) {
   const pool = ctx.pool
   const local = async (a: PoolAgent) => {
     await pool.flush(a.id)
@@ -165,7 +165,7 @@ export function agentRoutes(ctx: DaemonContext) {
             end()
           })
           return () => (off(), offStop())
-        })
+        }, sse)
       },
       {
         params: Params,

@@ -10,6 +10,7 @@ import type { VectorSupport } from "../../store/vector-support"
 import type { ClusterView } from "../../orchestrator/cluster"
 import type { TaskStatus } from "../../store/task-types"
 import { cached, type Cached } from "../cached"
+import type { MemoryCounts } from "../../memory/service"
 
 // Health (the one route without auth), status, the OpenAPI document and
 // Prometheus metrics. The store's answers (its round trip for health, the task
@@ -19,13 +20,14 @@ export type HealthState = "ok" | "degraded" | "down"
 
 type Counts = Record<TaskStatus, number> & { countedAt: string }
 
-export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Counts>; cluster: Cached<ClusterView | null>; startedAt: string }
+export type Probes = { storeHealth: Cached<StoreHealth>; taskCounts: Cached<Counts>; cluster: Cached<ClusterView | null>; memory: Cached<MemoryCounts>; startedAt: string }
 
 export function probes(ctx: DaemonContext, maxAgeMs = 1000): Probes {
   return {
     storeHealth: cached(() => ctx.store.health(), maxAgeMs),
     taskCounts: cached(async () => ({ ...(await ctx.store.tasks.counts()), countedAt: new Date().toISOString() }), maxAgeMs),
     cluster: cached(async () => (ctx.cluster ? await ctx.cluster.view() : null), maxAgeMs),
+    memory: cached(() => ctx.memory.counts(), maxAgeMs),
     startedAt: ctx.startedAt.toISOString(),
   }
 }
@@ -51,11 +53,12 @@ function poolCheck(ctx: DaemonContext) {
 export function statusReport(ctx: DaemonContext, p: Probes) {
   const counts = p.taskCounts.peek()
   const cluster = p.cluster.peek()
-  if (counts && cluster) return statusOf(ctx, p, counts.value, cluster.value)
-  return Promise.all([p.taskCounts.get(), p.cluster.get()]).then(([c, cl]) => statusOf(ctx, p, c.value, cl.value))
+  const memory = p.memory.peek()
+  if (counts && cluster && memory) return statusOf(ctx, p, counts.value, cluster.value, memory.value)
+  return Promise.all([p.taskCounts.get(), p.cluster.get(), p.memory.get()]).then(([c, cl, m]) => statusOf(ctx, p, c.value, cl.value, m.value))
 }
 
-function statusOf(ctx: DaemonContext, p: Probes, counts: Counts, cluster: ClusterView | null) {
+function statusOf(ctx: DaemonContext, p: Probes, counts: Counts, cluster: ClusterView | null, memory: MemoryCounts) {
   const agents = { total: 0, connected: 0, healthy: 0, busy: 0, idle: 0 }
   for (const a of ctx.pool.list()) {
     agents.total++
@@ -82,6 +85,7 @@ function statusOf(ctx: DaemonContext, p: Probes, counts: Counts, cluster: Cluste
     store: { engine: ctx.store.engine, location: ctx.store.location, pgvector: ctx.store.pgvector ?? null, vectors: vectorsJson(ctx.store.vectors) },
     state: ctx.state.health(),
     embeddings: ctx.embedder.health(),
+    memory: ctx.memory.status(memory),
     router: ctx.orchestrator.router.name,
     cluster: cluster && { ...cluster, events: ctx.state.health().events },
   }

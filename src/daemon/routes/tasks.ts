@@ -46,7 +46,7 @@ const Params = v.object({ id: Id })
 const CancelBody = v.optional(v.strictObject({ reason: v.optional(v.pipe(v.string(), v.maxLength(1000))) }))
 const EventsQuery = v.strictObject({ after: v.optional(Int(0, Number.MAX_SAFE_INTEGER)) })
 
-export function taskRoutes(ctx: DaemonContext) {
+export function taskRoutes(ctx: DaemonContext, sse: { keepaliveMs?: number } = {}) {
   const o = ctx.orchestrator
   return new Elysia({ name: "tasks", prefix: `${API_PREFIX}/tasks` })
     .post(
@@ -83,7 +83,7 @@ export function taskRoutes(ctx: DaemonContext) {
         await o.getTask(params.id) // 404 before the stream starts
         const header = request.headers.get("last-event-id")
         const after = header && /^\d+$/.test(header) ? Number(header) : (query.after ?? 0)
-        return taskEventStream(o, params.id, after, request.signal)
+        return taskEventStream(o, params.id, after, request.signal, sse)
       },
       {
         params: Params,

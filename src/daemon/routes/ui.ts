@@ -19,7 +19,7 @@ const SignIn = v.strictObject({
 })
 const EventsQuery = v.strictObject({ after: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number"), v.transform(Number))) })
 
-export type UiRouteDeps = { ctx: DaemonContext; keys: KeyRing; sessions?: Sessions; authRequired: boolean; log: Logger }
+export type UiRouteDeps = { ctx: DaemonContext; keys: KeyRing; sessions?: Sessions; authRequired: boolean; log: Logger; sse?: { keepaliveMs?: number } }
 
 const pathOf = (url: string) => {
   const start = url.indexOf("/", url.indexOf("//") + 2)
@@ -37,7 +37,7 @@ function sameOriginOrNone(request: Request): boolean {
   }
 }
 
-export function uiRoutes({ ctx, keys, sessions, authRequired }: UiRouteDeps) {
+export function uiRoutes({ ctx, keys, sessions, authRequired, sse }: UiRouteDeps) {
   const hub = new OverviewHub(ctx)
   const app = new Elysia({ name: "ui" })
     .get(`${API_PREFIX}/overview`, () => hub.snapshot(), { detail: doc({ summary: "The dashboard's overview: agents by role and state, tasks by status, tokens and cost today, each dependency's health", tags: ["ui"] }) })
@@ -46,7 +46,7 @@ export function uiRoutes({ ctx, keys, sessions, authRequired }: UiRouteDeps) {
       ({ request, query }) => {
         const header = request.headers.get("last-event-id")
         const after = header && /^\d{1,15}$/.test(header) ? Number(header) : query.after
-        return hub.stream(after, request.signal)
+        return hub.stream(after, request.signal, sse)
       },
       {
         query: EventsQuery,
