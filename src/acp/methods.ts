@@ -43,6 +43,8 @@ export type AcpHooks = {
   onMessage?(from: AgentInfo, message: AgentMessageNotice): void
   /** Observe an agent's broadcast (e.g. to relay it to other daemons). */
   onBroadcast?(from: AgentInfo, params: BroadcastParams): void
+  /** Deliver an agent's broadcast to agents that are not ACP connections (the daemon's pool); how many got it. */
+  deliverBroadcast?(from: AgentInfo, params: BroadcastParams): number
 }
 
 /** What the method handlers need from the server. */
@@ -140,8 +142,10 @@ export const requestHandlers: Record<string, Handler> = {
     const p = validate(ServerMethods.broadcast.params, raw)
     const agent = registered(core, conn)
     const recipients = core.fanout({ from: agent.agentId, message: p.message, role: p.role, data: p.data }, agent.agentId)
+    let more = 0
+    safely(core.log, "deliverBroadcast", () => void (more = core.hooks.deliverBroadcast?.(agent, p) ?? 0))
     safely(core.log, "onBroadcast", () => core.hooks.onBroadcast?.(agent, p))
-    return { recipients }
+    return { recipients: recipients + more }
   },
 
   health_check(core, _conn, raw) {

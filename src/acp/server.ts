@@ -19,6 +19,7 @@ import {
   type BroadcastNotice,
   type TaskAssignParams,
 } from "./protocol"
+import { BRIDGE_CAPABILITY } from "./bridge"
 import { AgentRegistry, type AgentInfo, type Health } from "./registry"
 import { encodeResult, isTooLarge, parseFrame, peekId, validate, type Frame } from "./rpc"
 
@@ -251,7 +252,11 @@ export class AcpServer {
   private fanout(notice: BroadcastNotice, except?: string): number {
     const frame = JSON.stringify({ jsonrpc: "2.0", method: "broadcast", params: notice })
     let n = 0
-    for (const [agentId, conn] of this.registry.connections(notice.role)) if (agentId !== except && conn.send(frame)) n++
+    for (const [agentId, conn] of this.registry.connections(notice.role)) {
+      // An agent's MCP bridge is not a recipient: its agent is one of the pool's and hears it there.
+      if (agentId === except || this.registry.get(agentId)?.capabilities.includes(BRIDGE_CAPABILITY)) continue
+      if (conn.send(frame)) n++
+    }
     return n
   }
 

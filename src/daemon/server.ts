@@ -224,10 +224,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // An agent's broadcast reaches the agents of the other daemons too (they share the state store's pub/sub).
       onBroadcast: (from: { agentId: string }, p: { message: string; role?: string; data?: unknown }) =>
         void state.publish(Channels.broadcast, { daemonId, from: from.agentId, ...p }).catch(() => {}),
+      // ... and this daemon's own agents, before their next prompt
+      deliverBroadcast: (from: { agentId: string }, p: { message: string; role?: string }) => pool.deliver({ from: from.agentId, message: p.message, role: p.role }).length,
     } satisfies AcpHooks)
     const relay = await state.subscribe(Channels.broadcast, (m) => {
       const b = m as { daemonId?: string; from?: string; message?: string; role?: string; data?: unknown }
-      if (b.daemonId !== daemonId && typeof b.message === "string") acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+      if (b.daemonId !== daemonId && typeof b.message === "string") {
+        acp.broadcast({ from: b.from ?? "remote", message: b.message, role: b.role, data: b.data })
+        pool.deliver({ from: b.from ?? "remote", message: b.message, role: b.role })
+      }
     })
     cleanup.push(relay)
     await orchestrator.start()

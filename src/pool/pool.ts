@@ -22,6 +22,9 @@ import type { AgentPool, AttachViewer, LogEntry, PoolAgent, PoolAttachment, Pool
 
 const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const RETIRED_KEPT = 50
+/** Broadcasts kept per agent until its next prompt. */
+const INBOX_LIMIT = 20
+
 /** After interrupting a turn (timeout, cancel), how long it may take to end before run() gives up on it. */
 const CUT_GRACE_MS = 5_000
 
@@ -191,6 +194,20 @@ export class Pool implements AgentPool {
     return this.run(agentId, { prompt: message, taskId: null, timeoutMs: opts.timeoutMs }, opts.signal)
   }
 
+  deliver(b: { from: string; message: string; role?: string; to?: string }): string[] {
+    const from = b.from.replace(/\/mcp$/, "") // an agent's broadcast comes through its MCP bridge
+    const got: string[] = []
+    for (const slot of this.slots.values()) {
+      if (slot.id === from || (b.to !== undefined && slot.id !== b.to) || (b.role !== undefined && slot.role !== b.role)) continue
+      if (!["idle", "busy", "waiting", "starting", "restarting"].includes(slot.status())) continue
+      slot.inbox.push(`<broadcast from="${from.replace(/[^\w./:-]/g, "_")}">${b.message.slice(0, 4000)}</broadcast>`)
+      if (slot.inbox.length > INBOX_LIMIT) slot.inbox.splice(0, slot.inbox.length - INBOX_LIMIT)
+      slot.log.add("lifecycle", `broadcast from ${from}: ${b.message.slice(0, 200)}`)
+      got.push(slot.id)
+    }
+    return got
+  }
+
   async run(agentId: string, req: RunRequest, signal?: AbortSignal): Promise<TurnResult> {
     const slot = this.slot(agentId, false)
     const agent = slot.agent
@@ -198,17 +215,21 @@ export class Pool implements AgentPool {
     if (status !== "idle" || !agent) throw new AgentBusyError(`agent ${agentId} is ${status}`, { hint: status === "busy" ? "wait for its turn to end, or pick an idle agent (`cca agents list`)" : "wait until it is idle" })
     if (signal?.aborted) throw new CancelledError(`the run on agent ${agentId} was cancelled before it started`)
     const taskId = req.taskId ?? null
+    // Broadcasts that came since the last prompt go in front of this one.
+    const prompt = slot.inbox.length > 0 ? `<cca-broadcasts>\n${slot.inbox.join("\n")}\n</cca-broadcasts>\n\n${req.prompt}` : req.prompt
+    const inbox = slot.inbox.splice(0)
     slot.running = true
     slot.taskId = taskId
     let done: Promise<TurnResult>
     try {
-      done = agent.send(req.prompt).done
+      done = agent.send(prompt).done
     } catch (e) {
+      slot.inbox.unshift(...inbox)
       slot.running = false
       slot.taskId = null
       throw e
     }
-    slot.log.add("prompt", req.prompt, taskId)
+    slot.log.add("prompt", prompt, taskId)
     this.announce(slot)
     try {
       return await settleTurn({ slot, agent, done, timeoutMs: req.timeoutMs, signal, clock: this.clock, graceMs: CUT_GRACE_MS })

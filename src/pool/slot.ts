@@ -20,6 +20,8 @@ export class Slot {
   agentTurn = false
   agentWaiting = false
   taskId: string | null = null
+  /** Broadcasts not yet given to the agent (in front of its next prompt); the newest INBOX_LIMIT. */
+  inbox: string[] = []
   restarts = 0
   /** Consecutive crashes, for the backoff. */
   streak = 0

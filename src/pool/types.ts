@@ -137,6 +137,11 @@ export interface AgentPool {
    * interrupted first).
    */
   run(agentId: string, req: RunRequest, signal?: AbortSignal): Promise<TurnResult>
+  /**
+   * A broadcast: kept in the inbox of each live agent (of `role`, when given; not `from`) and put
+   * in front of its next prompt, as a `<cca-broadcasts>` block. Returns the agents that got it.
+   */
+  deliver(b: { from: string; message: string; role?: string; to?: string }): string[]
   /** A direct message outside any task: run() without a task id. */
   send(agentId: string, message: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<TurnResult>
   /** Stops the agent (its running turn is interrupted; run() rejects with AgentStoppedError). */

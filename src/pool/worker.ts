@@ -159,6 +159,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       log: o.log,
       handlers: {
         taskAssign: (task) => assign(agentId, task),
+        // as on the daemon: a broadcast goes in front of the agent's next prompt
+        broadcast: (n) => void pool.deliver({ from: n.from, message: n.message, to: agentId }),
         taskCancel: ({ taskId, reason }) => {
           o.log.info(`worker: task ${taskId} cancelled${reason ? `: ${reason}` : ""}`)
           runs.get(taskId)?.abort.abort()

@@ -130,7 +130,7 @@ test("agents, workloads, activity, broadcast and acp status reflect a connected 
 
   const heard = new Promise<unknown>((resolve) => agent["opts"].handlers!.broadcast = resolve)
   const b = await t.json("POST", "/api/v1/broadcast", { message: "hello agents", role: "observer" })
-  expect(b.body).toEqual({ recipients: 1 })
+  expect(b.body).toEqual({ recipients: 1, remote: 1, local: 0 })
   expect(await heard).toMatchObject({ from: "api", message: "hello agents" })
 
   const acp = await t.json("GET", "/api/v1/acp/status")

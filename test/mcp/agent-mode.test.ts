@@ -109,7 +109,7 @@ test("the dispatcher offers the bridge no task, even one of its role while its a
 test("cca_broadcast in agent mode goes out over ACP from the bridge", async () => {
   const r = await mcp.call("cca_broadcast", { message: "api frozen", role: "am-main" })
   expect(r.isError).toBeFalsy()
-  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role am-main", recipients: 1 })
+  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role am-main (connected workers hear it at once, the daemon's own agents before their next prompt)", recipients: 1 })
   expect(await broadcastSeen.promise).toMatchObject({ from: "am-worker/mcp", message: "api frozen", role: "am-main" })
   expect(workerBroadcasts).toHaveLength(1)
 })

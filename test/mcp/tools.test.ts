@@ -133,8 +133,8 @@ test("cca_activity lists recent task events", async () => {
 
 test("cca_broadcast reaches the connected agents", async () => {
   const r = await mcp.call("cca_broadcast", { message: "freeze merges", role: "mcp-work" })
-  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work", recipients: 1 })
-  expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work")
+  expect(r.structuredContent).toEqual({ summary: "broadcast delivered to 1 agent(s) of role mcp-work (connected workers hear it at once, the daemon's own agents before their next prompt)", recipients: 1 })
+  expect(text(r)).toBe("broadcast delivered to 1 agent(s) of role mcp-work (connected workers hear it at once, the daemon's own agents before their next prompt)")
   expect(await broadcast.promise).toMatchObject({ from: "api", message: "freeze merges", role: "mcp-work" })
 })
 

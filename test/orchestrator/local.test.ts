@@ -103,3 +103,24 @@ test("a turn whose model request was refused fails its task with the API's statu
   const next = await finished(await create({ description: "Add a REST API endpoint for invoices", role: "backend" }))
   expect(next.status).toBe("completed")
 })
+
+test("a broadcast reaches the pool's own agents (in front of their next prompt) as it reaches remote ones, and is counted", async () => {
+  model.prepend({ match: { lastUserText: /read the broadcasts/ }, reply: { content: "noted" } })
+  const [agent] = t.daemon.ctx.pool.list()
+  expect(agent?.status).toBe("idle")
+  const b = await t.json("POST", "/api/v1/broadcast", { message: "freeze the API until Friday" })
+  expect(b.body).toEqual({ recipients: 1, remote: 0, local: 1 })
+  // an agent's broadcast over ACP counts the pool's agents too (not itself)
+  const far = await t.agent("far-listener", "listener")
+  expect(await far.broadcast({ message: "release is on hold" })).toEqual({ recipients: 1 })
+
+  const first = await finished(await create({ description: "read the broadcasts, then answer", role: "backend" }))
+  expect(first.status).toBe("completed")
+  const seen = model.turns().filter((r) => /read the broadcasts/.test(r.conversation?.lastUserText ?? ""))
+  const text = seen.at(-1)!.conversation!.lastUserText!
+  expect(text).toContain('<broadcast from="api">freeze the API until Friday</broadcast>')
+  expect(text).toContain('<broadcast from="far-listener">release is on hold</broadcast>')
+  // delivered once: the next prompt has no broadcasts
+  await finished(await create({ description: "read the broadcasts again", role: "backend" }))
+  expect(model.turns().filter((r) => /read the broadcasts again/.test(r.conversation?.lastUserText ?? "")).at(-1)!.conversation!.lastUserText).not.toContain("<cca-broadcasts>")
+})

@@ -32,11 +32,15 @@ export function coordinationRoutes(ctx: DaemonContext) {
     .post(
       "/broadcast",
       async ({ body }) => {
-        const recipients = ctx.acp.broadcast({ message: body.message, role: body.role, data: body.data, from: "api" })
+        const remote = ctx.acp.broadcast({ message: body.message, role: body.role, data: body.data, from: "api" })
+        const local = ctx.pool.deliver({ from: "api", message: body.message, role: body.role })
         await ctx.state.publish(Channels.broadcast, { from: "api", daemonId: ctx.daemonId, ...body }).catch(() => {}) // other daemons relay it to their agents
-        return { recipients }
+        return { recipients: remote + local.length, remote, local: local.length }
       },
-      { body: BroadcastBody, detail: doc({ summary: "Send a message to every connected agent (or one role's); recipients counts this daemon's", tags: ["activity"] }) },
+      {
+        body: BroadcastBody,
+        detail: doc({ summary: "Send a message to every agent (or one role's): remote agents get it over ACP, this daemon's pool agents in front of their next prompt; counts are this daemon's", tags: ["activity"] }),
+      },
     )
     .get("/acp/status", () => ctx.acp.status(), { detail: doc({ summary: "The ACP server: connections, agents, message counters", tags: ["acp"] }) })
 }

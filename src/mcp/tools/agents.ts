@@ -67,7 +67,7 @@ export function agentTools({ daemon, agent }: ToolContext) {
     defineTool({
       name: "cca_broadcast",
       title: "Broadcast to agents",
-      description: "Send a message to every connected cca agent (or only to one role's agents).",
+      description: "Send a message to every cca agent (or only to one role's agents); the daemon's own agents get it in front of their next prompt.",
       input: {
         message: z.string().min(1, "message must not be empty").max(100_000).describe("What every agent should hear"),
         role: z.string().min(1).max(64).optional().describe("Only agents of this role"),
@@ -76,7 +76,12 @@ export function agentTools({ daemon, agent }: ToolContext) {
         const { recipients } = agent
           ? await agent.broadcast({ message, role }, call.signal)
           : await daemon.call<{ recipients: number }>("POST", "/api/v1/broadcast", { body: { message, role }, signal: call.signal })
-        return { summary: `broadcast delivered to ${recipients} agent(s)${role ? ` of role ${role}` : ""}`, data: { recipients } }
+        const who = role ? ` of role ${role}` : ""
+        const summary =
+          recipients === 0
+            ? `broadcast delivered to no agent: no other agent${who} is running (connected workers hear a broadcast at once, the daemon's own agents before their next prompt)`
+            : `broadcast delivered to ${recipients} agent(s)${who} (connected workers hear it at once, the daemon's own agents before their next prompt)`
+        return { summary, data: { recipients } }
       },
     }),
   ]
