@@ -1,7 +1,8 @@
 import { command } from "./common"
 import { selfCommand } from "../agent/mcp-config"
 import { UsageError } from "../errors"
-import { claudeUserConfigFile, projectRoot, registerMcpServer } from "../mcp/claude-files"
+import { ccaRegistrations, claudeUserConfigFile, overlapAdvice, projectRoot, registerMcpServer } from "../mcp/claude-files"
+import { PLUGIN_NAME } from "../mcp/plugin"
 import { keyValues } from "../output"
 import { join } from "node:path"
 
@@ -26,6 +27,8 @@ export default command({
     const file = scope === "user" ? claudeUserConfigFile() : join(projectRoot(process.cwd()), ".mcp.json")
     // A project's .mcp.json is meant to be committed: readable by all. ~/.claude.json holds secrets of Claude Code's own.
     const r = await registerMcpServer(file, name, { type: "stdio", command: bin!, args: [...rest, "mcp"], env: {} }, scope === "user" ? 0o600 : 0o644)
+    const overlap = overlapAdvice(await ccaRegistrations(process.cwd(), PLUGIN_NAME))
+    if (overlap) ctx.warn(overlap)
     ctx.emit("McpServerRegistered", { ...r, scope, toolPrefix: `mcp__${name}__` }, (d) =>
       [
         `${d.replaced ? "updated" : "added"} MCP server "${d.name}" (${d.scope} scope)`,
@@ -34,7 +37,7 @@ export default command({
           ["runs", [d.server.command, ...d.server.args].join(" ")],
           ["tools", `${d.toolPrefix}cca_task, ${d.toolPrefix}cca_status, ...`],
         ]),
-        `Claude Code picks it up at its next start (\`claude mcp get ${d.name}\` shows it). The tools need a running daemon (\`cca daemon\`) and a key: CCA_API_KEY in Claude Code's environment, or client.api_key in cca.toml.`,
+        `Claude Code picks it up at its next start (\`claude mcp get ${d.name}\` shows it). Allow the tools with \`claude --allowedTools mcp__${d.name}\` (all of them) or permissions.allow in .claude/settings.json. The tools need a running daemon (\`cca daemon\`) and a key: CCA_API_KEY in Claude Code's environment, or client.api_key in cca.toml.`,
       ].join("\n"),
     )
   },

@@ -1,7 +1,7 @@
 import { command } from "./common"
 import { selfCommand } from "../agent/mcp-config"
 import { UsageError } from "../errors"
-import { pluginDir } from "../mcp/claude-files"
+import { ccaRegistrations, overlapAdvice, pluginDir } from "../mcp/claude-files"
 import { installPlugin, PLUGIN_NAME, TOOL_PREFIX } from "../mcp/plugin"
 import { keyValues } from "../output"
 
@@ -20,6 +20,8 @@ export default command({
     if (scope !== "user" && scope !== "project") throw new UsageError(`--scope must be user or project, not ${scope}`, { hint: "cca plugin install --scope user" })
     const cmd = args.command ? [String(args.command)] : selfCommand()
     const r = installPlugin(pluginDir(scope, PLUGIN_NAME, process.cwd()), cmd)
+    const overlap = overlapAdvice(await ccaRegistrations(process.cwd(), PLUGIN_NAME))
+    if (overlap) ctx.warn(overlap)
     ctx.emit("PluginInstalled", { ...r, scope, plugin: `${PLUGIN_NAME}@skills-dir`, runs: [...cmd, "mcp"], toolPrefix: TOOL_PREFIX }, (d) =>
       [
         `${d.replaced ? "updated" : "installed"} the ${PLUGIN_NAME} plugin (${d.scope} scope)`,

@@ -40,6 +40,7 @@ beforeAll(async () => {
     { match: { toolResult: { name: `${P}cca_agents` } }, reply: { content: "all three tools answered" } },
     { match: { lastUserText: "installed plugin", toolResult: false }, reply: { content: [{ type: "tool_use", name: `${P}cca_agents`, input: { role: "cc-docs" } }] } },
     { match: { lastUserText: "installed server", toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_workloads", input: {} }] } },
+    { match: { lastUserText: /^Call the `cca_agents` tool/, toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_agents", input: {} }] } },
     { match: { lastUserText: "split the docs work", toolResult: false }, reply: { content: [{ type: "tool_use", name: "mcp__cca__cca_delegate", input: { task: "document the API", role: "cc-docs", wait: true } }] } },
     { match: { toolResult: true }, reply: { content: "done" } },
   ])
@@ -114,6 +115,14 @@ test("installed with `cca plugin install`, then with `cca mcp install`, Claude C
   const [workloads] = resultsOf(model.requests.slice(from))
   expect([workloads!.name, workloads!.isError]).toEqual(["mcp__cca__cca_workloads", false])
   expect(seen(workloads!)).toMatchObject({ roles: { "cc-docs": { agents: 1 } } })
+
+  // The plugin's /cca:agents still works with no --allowedTools: its allowed-tools name the kept server's tools too.
+  from = model.requests.length
+  const viaCommand = await runClaude("/cca:agents", [])
+  expect(viaCommand.code, viaCommand.err).toBe(0)
+  const [listed] = resultsOf(model.requests.slice(from))
+  expect([listed!.name, listed!.isError]).toEqual(["mcp__cca__cca_agents", false])
+  expect(seen(listed!)).toMatchObject({ agents: [{ id: "cc-worker", role: "cc-docs" }] })
 })
 
 test("a pool agent's own `cca mcp --agent ID` (its --mcp-config) delegates over ACP and gets the child's result", async () => {

@@ -59,7 +59,10 @@ test("the plugin embedded in the binary is the plugin/ folder, and Claude Code's
   // Every tool a slash command allows exists under the prefix Claude Code gives plugin tools.
   for (const [path, content] of Object.entries(embedded).filter(([p]) => p.startsWith("commands/"))) {
     const allowed = /^allowed-tools: (.+)$/m.exec(content)![1]!.split(",").map((s) => s.trim())
-    for (const tool of allowed) expect(tool, path).toMatch(new RegExp(`^${TOOL_PREFIX}cca_(task|status|agents|workloads|memory)$`))
+    // Under the plugin's prefix, and under mcp__cca__ for when `cca mcp install` registered the same server (Claude Code then drops the plugin's copy).
+    for (const tool of allowed) expect(tool, path).toMatch(new RegExp(`^(${TOOL_PREFIX}|mcp__cca__)cca_(task|status|agents|workloads|memory)$`))
+    const plugin = allowed.filter((t) => t.startsWith(TOOL_PREFIX)).map((t) => t.slice(TOOL_PREFIX.length))
+    expect(allowed.filter((t) => t.startsWith("mcp__cca__")).map((t) => t.slice("mcp__cca__".length)), path).toEqual(plugin)
   }
 })
 
@@ -161,3 +164,27 @@ test("cca mcp install: CLAUDE_CONFIG_DIR, project scope, a symlinked config, and
 function readlinkTarget(path: string): string {
   return lstatSync(path).isSymbolicLink() ? join(path, "..", readlinkSync(path)) : path
 }
+
+test("the plugin and `cca mcp install` together: each install says Claude Code keeps one and which to keep; alone, neither says so", async () => {
+  const s = await sandbox()
+  const plugin = await cli(["plugin", "install"], { env: s.env, cwd: s.project })
+  expect(plugin.code).toBe(0)
+  expect(plugin.stderr).not.toContain("Keep one")
+  const server = await cli(["mcp", "install", "--json"], { env: s.env, cwd: s.project })
+  expect(server.code).toBe(0)
+  const [warning] = server.json().status.warnings as string[]
+  const dir = join(s.home, ".claude", "skills", "cca")
+  expect(warning).toContain(`the cca plugin (${dir}) and the MCP server "cca" in ${join(s.home, ".claude.json")} both run \`cca mcp\``)
+  expect(warning).toContain("drops the plugin's copy and names the tools mcp__cca__*")
+  expect(warning).toContain("Keep one: the plugin, for its /cca:* commands (`claude mcp remove cca --scope user`)")
+  expect(warning).toContain(`or the server alone (\`rm -r ${dir}\`)`)
+  // The advice is Claude Code's own command: it removes the entry, and the warning goes.
+  const removed = claude(["mcp", "remove", "cca", "--scope", "user"], s.env, s.project)
+  expect(removed.code, removed.err).toBe(0)
+  expect((await cli(["plugin", "install"], { env: s.env, cwd: s.project })).stderr).not.toContain("Keep one")
+  // The other order: the server first, then the plugin.
+  await cli(["mcp", "install", "--name", "cca-tools"], { env: s.env, cwd: s.project })
+  const again = await cli(["plugin", "install"], { env: s.env, cwd: s.project })
+  expect(again.stderr).toContain('the MCP server "cca-tools"')
+  expect(again.stderr).toContain("names the tools mcp__cca-tools__* (which the plugin's /cca:* commands do not allow: name it cca)")
+})
