@@ -9,13 +9,22 @@ import { smoothedRate, type MemoryService } from "./service"
 // prompt in a marked block and are recorded as used; when the task ends,
 // each used pattern's success or failure count moves by one, and the task is
 // distilled into at most max_items new patterns (near-duplicates merge).
-// Off in [memory] enabled = false, and per task with metadata.memory = false.
+// Off in [memory] enabled = false, per task with metadata.memory = false, and
+// per attempt when the learned router's composite action leaves it out
+// (routing.memory.inject = false; the decision and its probability are in
+// the attempt's rl_experiences row).
 
 export const MEMORY_OPEN = "<cca-memory>"
 export const MEMORY_CLOSE = "</cca-memory>"
 
 export function memoryOff(task: Task): boolean {
   return task.metadata?.memory === false
+}
+
+/** The learned router decided to leave memory out of this attempt (its composite action, src/rl/memory-gate.ts). */
+export function routedWithoutMemory(routing: Readonly<Record<string, unknown>> | undefined): boolean {
+  const m = routing?.memory as { inject?: unknown } | undefined
+  return m?.inject === false
 }
 
 export type Item = { kind: PatternKind; title: string; description: string; content: string }
@@ -29,9 +38,10 @@ export class MemoryStage implements PromptStage {
   readonly name = "memory"
   constructor(private readonly memory: MemoryService) {}
 
-  async prepare({ task, prompt }: PromptContext): Promise<StageResult> {
+  async prepare({ task, prompt, routing }: PromptContext): Promise<StageResult> {
     const c = this.memory.config
     if (!c.enabled || c.top_k === 0 || memoryOff(task) || !this.memory.available) return { prompt }
+    if (routedWithoutMemory(routing)) return { prompt, note: { patterns: [], skipped: "routing" } }
     const hits = await this.memory.rank(task.description, Math.max(c.top_k * 5, 10), {}, c.min_similarity)
     const chosen = hits
       .map((h) => ({ ...h, weighted: h.score * smoothedRate(h.pattern.successCount, h.pattern.failureCount) }))

@@ -203,7 +203,7 @@ export class Dispatcher {
       let sent = task
       let notes: Record<string, unknown> = {}
       if (this.o.stages.length > 0) {
-        const prepared = await preparePrompt(this.o.stages, task, agent, this.o.log)
+        const prepared = await preparePrompt(this.o.stages, task, agent, this.o.log, entry.decision?.metadata)
         if (this.o.entry(task.id) !== entry) return // cancelled or timed out meanwhile
         sent = { ...task, prompt: prepared.prompt }
         notes = prepared.notes

@@ -24,6 +24,8 @@ export type PromptContext = {
   agent: Worker
   /** The prompt so far: the task's own (prompt, else description), as shaped by earlier stages. */
   prompt: string
+  /** The routing decision of this attempt as recorded (e.g. `memory: { inject }`, the learned router's composite action), when there is one. */
+  routing?: Readonly<Record<string, unknown>>
 }
 
 export type StageResult = { prompt: string; note?: Record<string, unknown> }
@@ -54,12 +56,12 @@ export class PromptRejected extends Error {
 export type PreparedPrompt = { prompt: string; notes: Record<string, unknown> }
 
 /** Run the stages in order over a task's prompt. Throws PromptRejected only. */
-export async function preparePrompt(stages: readonly PromptStage[], task: Task, agent: Worker, log: Logger): Promise<PreparedPrompt> {
+export async function preparePrompt(stages: readonly PromptStage[], task: Task, agent: Worker, log: Logger, routing?: Readonly<Record<string, unknown>>): Promise<PreparedPrompt> {
   let prompt = task.prompt ?? task.description
   const notes: Record<string, unknown> = {}
   for (const stage of stages) {
     try {
-      const r = await stage.prepare({ task, agent, prompt })
+      const r = await stage.prepare({ task, agent, prompt, routing })
       prompt = r.prompt
       if (r.note !== undefined) notes[stage.name] = r.note
     } catch (e) {

@@ -3,6 +3,7 @@ import type { Worker } from "../orchestrator/executor"
 import { ACTION_ROLES, ACTIONS, actionIndex, OTHER_ROLE_INDEX } from "../orchestrator/features"
 import { HeuristicRouter, type Observation, type Route, type Router, type RoutingContext } from "../orchestrator/router"
 import { choose, type Choice } from "./chooser"
+import { memoryOfInfo, type MemoryGate } from "./memory-gate"
 import { inputOf } from "./samples"
 import type { Rng } from "./rng"
 import type { Algorithm, Params, Policy, Sample } from "./types"
@@ -30,6 +31,8 @@ export type LearnedRouterDeps = {
   space(): string
   prepare?: (text: string) => Promise<Record<string, unknown> | undefined>
   observe(sample: Sample, o: Observation): void
+  /** The memory half of the composite action, when memory injection is on in this daemon (else null: no decision). */
+  gate?(): MemoryGate | null
 }
 
 type Sticky = { action: number; choice: Choice; eligible: boolean[]; heuristic: number }
@@ -57,7 +60,9 @@ export class LearnedRouter implements Router {
     const algorithm = this.d.algorithm()
     if (!ctx.soft || algorithm === "heuristic") {
       const r = this.heuristic.route(ctx)
-      return r.kind === "assign" ? { ...r, logProb: 0, info: { decidedBy: "heuristic", reason: ctx.soft ? "algorithm" : "binding", propensity: 1 } } : r
+      if (r.kind !== "assign") return r
+      const memory = algorithm === "heuristic" ? null : this.memory(ctx, actionIndex(r.agent.role))
+      return { ...r, logProb: 0, info: { decidedBy: "heuristic", reason: ctx.soft ? "algorithm" : "binding", propensity: 1, ...memory } }
     }
     const eligible = this.eligible(ctx)
     const heuristic = this.heuristicAction(ctx, eligible)
@@ -88,6 +93,7 @@ export class LearnedRouter implements Router {
           eligible: s.eligible,
           heuristic: s.heuristic,
           scores: c.scores ? Array.from(c.scores, (v) => (Number.isFinite(v) ? round(v) : null)) : null,
+          ...this.memory(ctx, s.action, c.propensity),
         },
       }
     }
@@ -104,9 +110,32 @@ export class LearnedRouter implements Router {
     const p = Number(m.propensity)
     const space = this.d.space()
     this.d.observe(
-      { x: inputOf(d.state, space), action: d.actionIndex, reward: o.reward, next: o.next ? inputOf(o.next, space) : null, done: o.done, eligible, propensity: Number.isFinite(p) && p > 0 ? p : 1 },
+      {
+        x: inputOf(d.state, space),
+        action: d.actionIndex,
+        reward: o.reward,
+        next: o.next ? inputOf(o.next, space) : null,
+        done: o.done,
+        eligible,
+        propensity: Number.isFinite(p) && p > 0 ? p : 1,
+        memory: memoryOfInfo(m),
+      },
       o,
     )
+  }
+
+  /**
+   * The memory half of the composite action for a task going to `action`:
+   * none when memory injection is off here or the task turned it off
+   * (metadata.memory = false: the user's word wins, as a named role does).
+   * Recorded as `memory` (inject, its probability, who decided) and
+   * `compositePropensity` (the route's probability times the memory one's).
+   */
+  private memory(ctx: RoutingContext, action: number, routePropensity = 1): Record<string, unknown> | null {
+    const gate = this.d.gate?.()
+    if (!gate || ctx.task.metadata?.memory === false) return null
+    const m = gate.choose(inputOf(ctx.state, this.d.space()), action, this.d.rng)
+    return { memory: { inject: m.inject, propensity: round(m.propensity), decidedBy: m.decidedBy, reason: m.reason, explored: m.explored }, compositePropensity: round(routePropensity * m.propensity) }
   }
 
   /** Roles that have an agent (idle or busy) or room for one; `other`: an idle custom-role agent. */

@@ -1,5 +1,6 @@
 import { ACTIONS, actionIndex, TEXT_DIMS, TEXT_OFFSET, type EncodedState } from "../orchestrator/features"
 import type { LoggedDecision } from "./repo"
+import { memoryOfInfo } from "./memory-gate"
 import type { Sample } from "./types"
 
 // From recorded decisions (rl_experiences rows) to what the algorithms read.
@@ -37,5 +38,6 @@ export function sampleOf(d: LoggedDecision, space: string): Sample {
     done: d.done,
     eligible: eligibleOfDecision(d),
     propensity: Number.isFinite(p) && p > 0 && p <= 1 ? p : 1,
+    memory: memoryOfInfo(d.metadata),
   }
 }

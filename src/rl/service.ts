@@ -8,6 +8,7 @@ import type { Sql } from "../store/sql"
 import { packBlob, unpackBlob } from "./blob"
 import { Dqn } from "./dqn"
 import { LinUcb } from "./linucb"
+import { MemoryGate } from "./memory-gate"
 import { evaluateAll, type Evaluation } from "./ope"
 import { checkAlgorithm, checkParams, DEFAULT_PARAMS, RANGES } from "./params"
 import { Ppo } from "./ppo"
@@ -29,7 +30,14 @@ import { LEARNED, type Algorithm, type LearnedAlgorithm, type Params, type Polic
 // off-policy estimates refreshed. The HTTP routes, the CLI and the MCP tools
 // all call the methods here.
 
-export type RlOptions = { db: Sql; config: LearningSection; embedder?: Embedder; log: Logger }
+export type RlOptions = {
+  db: Sql
+  config: LearningSection
+  embedder?: Embedder
+  log: Logger
+  /** Memory injection is on in this daemon (the memory loop runs): whether to inject becomes half of the composite action. */
+  memory?: () => boolean
+}
 
 export type ModelInfo = { version: number | null; updates: number; loss: number | null; savedAt: string | null; trainedThrough: number }
 
@@ -45,6 +53,8 @@ export class RlService {
   private algorithm: Algorithm
   private params: Params
   private readonly policies: Record<LearnedAlgorithm, Policy>
+  /** The memory half of the composite action (learned from every decision that had one, whatever the algorithm). */
+  readonly gate: MemoryGate
   private readonly models: Record<LearnedAlgorithm, ModelInfo>
   private evaluation: Evaluation | null = null
   private sinceTrain = 0
@@ -60,6 +70,7 @@ export class RlService {
     this.params = paramsOf(c)
     this.policies = Object.fromEntries(LEARNED.map((a) => [a, make(a, this.params, c.seed)])) as Record<LearnedAlgorithm, Policy>
     this.models = Object.fromEntries(LEARNED.map((a) => [a, { version: null, updates: 0, loss: null, savedAt: null, trainedThrough: 0 }])) as Record<LearnedAlgorithm, ModelInfo>
+    this.gate = new MemoryGate(this.params)
     const text = textPrep(o.embedder, o.log)
     this.space = text.space
     this.router = new LearnedRouter({
@@ -70,6 +81,7 @@ export class RlService {
       space: () => this.space,
       prepare: text.prepare,
       observe: (s, obs) => this.observe(s, obs),
+      gate: () => (o.memory?.() ? this.gate : null),
     })
   }
 
@@ -95,8 +107,10 @@ export class RlService {
 
   /** After a restart: the decisions recorded after each model was saved, learned in order. */
   private async replay(): Promise<void> {
-    const from = Math.min(...LEARNED.map((a) => this.models[a].trainedThrough))
+    // The memory gate is not saved: with memory on it relearns from all the recorded decisions.
+    const from = this.o.memory?.() ? 0 : Math.min(...LEARNED.map((a) => this.models[a].trainedThrough))
     const rows = await this.repo.decisions(from, this.o.config.history)
+    this.gate.train(rows.map((r) => sampleOf(r, this.space)))
     for (const a of LEARNED) {
       const mine = rows.filter((r) => r.id > this.models[a].trainedThrough).map((r) => sampleOf(r, this.space))
       if (mine.length === 0) continue
@@ -108,9 +122,11 @@ export class RlService {
   private setLive(p: Params): void {
     this.params = p
     for (const a of LEARNED) this.policies[a].setParams(p)
+    this.gate.setParams(p)
   }
 
   private observe(s: Sample, _o: Observation): void {
+    this.gate.observeSample(s)
     for (const a of LEARNED) {
       const queued = this.backlog.get(a)
       if (queued) queued.push(s)
@@ -134,6 +150,7 @@ export class RlService {
       const rows = await this.repo.decisions(0, this.o.config.history)
       const samples = rows.map((r) => sampleOf(r, this.space))
       const through = rows.at(-1)?.id ?? 0
+      this.gate.train(samples)
       const one = opts.algorithm === "all" ? undefined : (pick ?? this.algorithm)
       const retrain: LearnedAlgorithm[] = one && one !== "heuristic" ? [one] : [...LEARNED]
       const trained = []
@@ -244,6 +261,8 @@ export class RlService {
       evaluation: this.evaluation,
       params: { ...this.params },
       training: this.training !== null,
+      /** The memory half of the composite action: on when memory injection runs in this daemon. */
+      memoryGate: { active: this.o.memory?.() === true, updates: this.gate.updates },
     }
   }
 

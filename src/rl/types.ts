@@ -41,6 +41,8 @@ export type Sample = {
   eligible: readonly boolean[]
   /** Probability the behaviour policy gave `action` (1 for a deterministic heuristic). */
   propensity: number
+  /** The composite action's memory half, when the decision had one (memory-gate.ts). */
+  memory?: { inject: boolean; propensity: number }
 }
 
 export type Evaluation = {
