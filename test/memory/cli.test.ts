@@ -60,3 +60,14 @@ test("task create --no-memory marks the task so memory neither feeds nor reads i
   const plain = await cca("task", "create", "Tidy the changelog again", "--json")
   expect((await t.daemon.ctx.store.tasks.get(plain.json().data.id))?.metadata.memory).toBeUndefined()
 })
+
+test("cca status shows memory: its state, pattern count and model", async () => {
+  await cca("memory", "store", "Read the daemon log before restarting it.", "--title", "Logs first")
+  const r = await cca("status")
+  expect(r.code).toBe(0)
+  // test daemons run with the loop off; the routes still work, so memory is "off" with its patterns counted
+  expect(r.stdout).toMatch(/memory:\s+off: \d+ patterns, hash:fh1 hybrid hnsw/)
+  const j = (await cca("status", "--json")).json().data.memory
+  expect(j).toMatchObject({ state: "off", provider: "hash", model: "hash:fh1", errors: 0 })
+  expect(j.patterns).toBeGreaterThan(0)
+})
