@@ -5,6 +5,7 @@ import { writeJsonAtomic } from "../files"
 import { writeOut } from "../output"
 import { paths } from "../paths"
 import { buildExport } from "../stats/export"
+import { goneSessions } from "../stats/liveness"
 import { readUsage, summarize } from "../stats/summary"
 
 export default command({
@@ -21,7 +22,9 @@ export default command({
     const now = new Date()
     const log = await readUsage(file)
     const days = parseDays(args.days)
-    const summary = summarize(log, { now, days, defaultExpectedHours: settings.defaultExpectedHours })
+    const live = await goneSessions(log, { now, defaultExpectedHours: settings.defaultExpectedHours })
+    if (live.warning) ctx.warn(live.warning)
+    const summary = summarize(log, { now, days, defaultExpectedHours: settings.defaultExpectedHours, gone: live.gone })
     const from = summary.period.from
     const raw = args.raw ? log.events.filter((e) => !from || e.ts >= from) : undefined
     const doc = buildExport(summary, { raw, now })

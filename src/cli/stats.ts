@@ -3,6 +3,7 @@ import { renderBuckets } from "./stats-format"
 import { DISABLED_NOTE, statsSettings } from "./stats-settings"
 import { UsageError } from "../errors"
 import { paths } from "../paths"
+import { goneSessions } from "../stats/liveness"
 import { readUsage, summarize } from "../stats/summary"
 
 // `stats [--days N]`; `stats export` and `stats aggregate` are subcommands.
@@ -25,7 +26,10 @@ const summary = command({
     const settings = await statsSettings()
     if (!settings.policy.enabled) ctx.warn(DISABLED_NOTE)
     const log = await readUsage(file)
-    const data = { file, ...summarize(log, { now: new Date(), days: parseDays(args.days), defaultExpectedHours: settings.defaultExpectedHours }) }
+    const now = new Date()
+    const live = await goneSessions(log, { now, defaultExpectedHours: settings.defaultExpectedHours })
+    if (live.warning) ctx.warn(live.warning)
+    const data = { file, ...summarize(log, { now, days: parseDays(args.days), defaultExpectedHours: settings.defaultExpectedHours, gone: live.gone }) }
     if (data.bad_lines > 0) ctx.warn(`skipped ${data.bad_lines} unreadable line(s) in ${file}`)
     ctx.emit("UsageSummary", data, (d) =>
       renderBuckets([["period", d.period.days ? `last ${d.period.days} days` : "all recorded"], ["file", d.file]], d.totals, d.by_project, d.by_team),

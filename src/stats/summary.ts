@@ -65,12 +65,15 @@ export type SessionOptions = {
   now: Date
   /** For sessions whose start did not record expected_hours. */
   defaultExpectedHours: number
+  /** Unended sessions whose container no longer exists (liveness.ts): incomplete now. */
+  gone?: ReadonlySet<string>
 }
 
 /**
  * One session per id. A start without an end is `incomplete` (counted at its
- * expected duration) once that duration has passed, `active` before that (it
- * may still be running). An end whose start was pruned stands on its own.
+ * expected duration) once that duration has passed or its container is gone
+ * (`gone`; counted at the time elapsed, at most the expected duration),
+ * `active` before that (it may still be running). An end whose start was pruned stands on its own.
  */
 export function toSessions(events: UsageEvent[], opts: SessionOptions): Session[] {
   const starts = new Map<string, SessionStart>()
@@ -93,8 +96,9 @@ export function toSessions(events: UsageEvent[], opts: SessionOptions): Session[
     const start_ms = Date.parse(s!.ts)
     const expected = (s!.expected_hours ?? opts.defaultExpectedHours) * 3600
     const elapsed = Math.max(0, (opts.now.getTime() - start_ms) / 1000)
-    const state = elapsed >= expected ? "incomplete" : "active"
-    out.push({ ...base, start: s!.ts, start_ms, state, duration_s: state === "incomplete" ? expected : elapsed, exit_code: null })
+    // A session whose container is gone ended at some time before now: counted at most at its expected duration.
+    const state = elapsed >= expected || opts.gone?.has(id) ? "incomplete" : "active"
+    out.push({ ...base, start: s!.ts, start_ms, state, duration_s: state === "incomplete" ? Math.min(expected, elapsed) : elapsed, exit_code: null })
   }
   return out.sort((a, b) => a.start_ms - b.start_ms)
 }

@@ -4,6 +4,7 @@ import type { LanguageName } from "../treesitter/grammars"
 import { skeleton, stripComments } from "./strategies/code"
 import { conversationText, foldHistory, parseConversation, type Conversation } from "./strategies/history"
 import { deduplicate, headTail, whitespace } from "./strategies/text"
+import { errorCount, withTree } from "../treesitter/parser"
 
 // Compression: the strategies run in a fixed order, lossless ones first
 // (deduplicate, code_comments, whitespace), then the lossy ones (summarize,
@@ -87,6 +88,15 @@ async function runOnParts(name: StrategyName, parts: Part[], opts: CompressOptio
         break
       case "deduplicate": {
         const r = deduplicate(p.text, { kind, language, contexts: opts.contexts, seen })
+        if (r.text === p.text) break
+        // A block cut out of code can take a closing brace with it: code whose parse errors would grow keeps its repeats.
+        if (kind === "code" && language) {
+          const [before, after] = [await withTree(p.text, language, errorCount), await withTree(r.text, language, errorCount)]
+          if (after > before) {
+            step.notes.push(`folding repeats would add ${after - before} parse error(s) to this ${language} code; left as it was`)
+            break
+          }
+        }
         p.text = r.text
         counts.lines += r.repeatedLines
         counts.blocks += r.repeatedBlocks

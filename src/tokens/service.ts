@@ -12,6 +12,8 @@ import { metrics, recommendations, type MetricsQuery } from "./metrics"
 // from this daemon's recorded usage, and what compression saved.
 
 export const MAX_CONTENT_CHARS = 1_000_000
+/** The pseudo role of pairs measured as what a session's input grew by (see pairs). */
+export const TURN_ROLE = "~turn"
 const RECALIBRATE_MS = 60_000
 
 export type TokensBody = {
@@ -105,21 +107,45 @@ export class TokenService {
    * Recorded pairs, oldest first: completed single-request tasks (one
    * attempt, Claude Code's num_turns = 1) with the prompt that was sent and
    * the input it reported (input + cache reads + cache writes).
+   *
+   * Problem: an agent keeps its Claude Code session from task to task, so a
+   * later task's request carries the earlier tasks' turns too (measured: the
+   * second task on an agent sent 3 messages). Fix: the first task of a
+   * session pairs its prompt with the whole input (Claude Code's fixed part
+   * is the role's overhead); a task after a one-turn task of the same
+   * session pairs its prompt with what the input grew by (its input less the
+   * previous task's input and output), as role TURN_ROLE, whose overhead is
+   * a turn's framing. After a task of several turns nothing is paired until
+   * the session ends (what its tools added is not known).
    */
   async pairs(limit = 2000): Promise<Pair[]> {
     const rows = await this.o.db.query<Record<string, unknown>>(
-      `SELECT role, coalesce(prompt, description) AS prompt, metadata -> 'prompt' -> 'tokens' -> 'sent_chars' AS sent,
-              input_tokens + cache_read_tokens + cache_creation_tokens AS reported
-         FROM tasks
-        WHERE status = 'completed' AND attempts = 1 AND metadata -> 'agentData' ->> 'numTurns' = '1'
-          AND input_tokens + cache_read_tokens + cache_creation_tokens > 0
+      `SELECT * FROM (
+         SELECT role, coalesce(prompt, description) AS prompt, metadata -> 'prompt' -> 'tokens' -> 'sent_chars' AS sent, status, attempts, finished_at,
+                metadata -> 'agentData' ->> 'numTurns' AS turns,
+                input_tokens + cache_read_tokens + cache_creation_tokens AS reported,
+                lag(input_tokens + cache_read_tokens + cache_creation_tokens) OVER w AS prev_reported,
+                lag(output_tokens) OVER w AS prev_output,
+                lag(CASE WHEN status = 'completed' AND metadata -> 'agentData' ->> 'numTurns' = '1' THEN 1 ELSE 0 END) OVER w AS prev_one_turn
+           FROM tasks
+          WHERE finished_at IS NOT NULL AND (session_id IS NOT NULL OR status = 'completed')
+         WINDOW w AS (PARTITION BY agent_id, coalesce(session_id, id::text) ORDER BY finished_at, id)
+       ) t
+        WHERE status = 'completed' AND attempts = 1 AND turns = '1' AND reported > 0 AND (prev_one_turn IS NULL OR prev_one_turn = 1)
         ORDER BY finished_at DESC LIMIT $1`,
       [limit],
     )
-    return rows.reverse().map((r) => {
+    const out: Pair[] = []
+    for (const r of rows.reverse()) {
       const sent = r.sent as Partial<Record<ContentKind, number>> | null
-      return { role: (r.role as string | null) ?? null, chars: sent && typeof sent === "object" ? { prose: sent.prose ?? 0, code: sent.code ?? 0, json: sent.json ?? 0, logs: sent.logs ?? 0 } : charsByKind(String(r.prompt)), reported: Number(r.reported) }
-    })
+      const chars = sent && typeof sent === "object" ? { prose: sent.prose ?? 0, code: sent.code ?? 0, json: sent.json ?? 0, logs: sent.logs ?? 0 } : charsByKind(String(r.prompt))
+      if (r.prev_reported === null || r.prev_reported === undefined) out.push({ role: (r.role as string | null) ?? null, chars, reported: Number(r.reported) })
+      else {
+        const grew = Number(r.reported) - Number(r.prev_reported) - Number(r.prev_output)
+        if (grew > 0) out.push({ role: TURN_ROLE, chars, reported: grew })
+      }
+    }
+    return out
   }
 
   async analyze(body: TokensBody) {

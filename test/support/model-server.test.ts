@@ -181,6 +181,13 @@ describe("the server", () => {
     expect(server.turns()).toHaveLength(3)
   })
 
+  test("a usage option reports usage computed from the request body, over the rule's", async () => {
+    server = await startModelServer([{ reply: { content: "hi", usage: { input: 3, output: 2 } } }], { usage: (b) => ({ input: JSON.stringify((b as { messages: unknown }).messages).length }) })
+    const messages = [{ role: "user", content: "count what I sent" }]
+    const r = (await (await post("/v1/messages", body(messages, { stream: false }))).json()) as { usage: Record<string, number> }
+    expect(r.usage).toEqual({ input_tokens: JSON.stringify(messages).length, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 })
+  })
+
   test("count_tokens, HEAD and unknown routes", async () => {
     server = await startModelServer()
     const count = await post("/v1/messages/count_tokens", body([{ role: "user", content: "count me" }]))

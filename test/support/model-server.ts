@@ -15,6 +15,7 @@ import {
   type Conversation,
   type Reply,
   type Rule,
+  type Usage,
 } from "./model-script"
 
 export type RecordedRequest = {
@@ -68,7 +69,12 @@ function apiError(status: number, type: string, message: string): Response {
   return Response.json({ type: "error", error: { type, message } }, { status })
 }
 
-export async function startModelServer(initial: Rule[] = []): Promise<ModelServer> {
+export type ModelServerOptions = {
+  /** The usage every answer of POST /v1/messages reports, from the request body (e.g. a BPE count of it); over the reply's own. */
+  usage?: (body: unknown) => Partial<Usage>
+}
+
+export async function startModelServer(initial: Rule[] = [], opts: ModelServerOptions = {}): Promise<ModelServer> {
   const rules: { rule: Rule; used: number; label: string }[] = []
   let added = 0
   const add = (where: "front" | "back", list: Rule[]) => {
@@ -128,7 +134,7 @@ export async function startModelServer(initial: Rule[] = []): Promise<ModelServe
       inflight.delete(ctl)
     }
     if (reply.error) return apiError(reply.error.status, reply.error.type, reply.error.message)
-    const message = toMessage(reply, c.model)
+    const message = toMessage(opts.usage ? { ...reply, usage: { ...reply.usage, ...opts.usage(rec.body) } } : reply, c.model)
     if (!c.stream) return Response.json(message)
     const body = sseEvents(message).join("")
     return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } })

@@ -37,7 +37,7 @@ test("the corpus is there (node_modules sources and Python's standard library)",
   expect(files.filter((f) => !f.endsWith(".py")).length).toBeGreaterThanOrEqual(5)
 })
 
-test("code_comments and summarize add no parse errors and save tokens, on every file", async () => {
+test("no strategy adds parse errors, and code_comments and summarize save tokens, on every file", async () => {
   let savedComments = 0
   let savedSkeleton = 0
   let total = 0
@@ -45,19 +45,35 @@ test("code_comments and summarize add no parse errors and save tokens, on every 
     const text = await Bun.file(f).text()
     const lang = languageForPath(f)!
     const before = await withTree(text, lang, errorCount)
-    for (const strategies of [["code_comments"], ["summarize"]] as const) {
+    for (const strategies of [["code_comments"], ["summarize"], ["deduplicate"], ["deduplicate", "code_comments", "whitespace", "summarize"]] as const) {
       const r = await compress(text, est, { kind: "code", path: f, strategies: [...strategies] })
       const after = await withTree(r.content, lang, errorCount)
       expect(after, `${f} ${strategies[0]}`).toBeLessThanOrEqual(before)
       expect(r.parse_errors_introduced).toBe(0)
       if (strategies[0] === "code_comments") savedComments += r.tokens_saved
-      else savedSkeleton += r.tokens_saved
+      else if (strategies.length === 1 && strategies[0] === "summarize") savedSkeleton += r.tokens_saved
     }
     total += est.count(text, { kind: "code" })
   }
   expect(savedComments / total).toBeGreaterThan(0.05)
   expect(savedSkeleton / total).toBeGreaterThan(0.4)
 }, 60_000)
+
+test("deduplicate leaves code whose parse errors a folded block would grow, and still folds balanced repeats", async () => {
+  const branch = "  if (n > 1) {\n    n = n * 2\n    n = n + 1\n  } else {"
+  // the third block repeats the second, but cutting it would take an `if {` and an `} else {` with it
+  const unbalanced = `export function a(n: number) {\n\n${branch}\n\n${branch}\n\n  }\n  }\n  return n\n}\n`
+  expect(await withTree(unbalanced, "typescript", errorCount)).toBe(0)
+  const r = await compress(unbalanced, est, { kind: "code", language: "typescript", strategies: ["deduplicate"] })
+  expect(r.content).toBe(unbalanced)
+  expect(r.parse_errors_introduced).toBe(0)
+  expect(r.strategies[0]!.notes?.join(" ")).toMatch(/would add [1-9]\d* parse error\(s\) to this typescript code/)
+  const call = "  log('starting the step', n)\n  log('still starting', n)\n  log('nearly started', n)"
+  const balanced = `export function b(n: number) {\n\n${call}\n\n${call}\n\n  return n\n}\n`
+  const ok = await compress(balanced, est, { kind: "code", language: "typescript", strategies: ["deduplicate"] })
+  expect(ok.content).toContain("// [same 3 lines as block 2 above")
+  expect(await withTree(ok.content, "typescript", errorCount)).toBe(0)
+})
 
 test("keep_doc_comments keeps /** */ and drops the rest", async () => {
   const code = "/** Adds two numbers. */\nexport function add(a: number, b: number) {\n  // the sum\n  return a + b // done\n}\n"
