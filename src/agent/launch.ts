@@ -46,7 +46,7 @@ export async function prepareLaunch(o: AgentOptions, driver: DriverName): Promis
   if (driver === "pty") env.TERM = env.TERM && env.TERM !== "dumb" ? env.TERM : "xterm-256color"
 
   const servers = Object.keys(o.mcpServers ?? {})
-  const perms = permissionArgs(o.permissions, o.role, { mcpServers: servers })
+  const perms = permissionArgs(o.permissions, o.role, { mcpServers: servers, workdir: o.cwd })
   const apiKey = env.ANTHROPIC_API_KEY ?? (inherit ? undefined : flag.envVar("ANTHROPIC_API_KEY"))
   await prepareConfigHome({ dir: configDir, cwd: o.cwd, apiKey, dangerous: perms.mode === "dangerous" })
 

@@ -83,11 +83,27 @@ function effectiveRules(config: PermissionsConfig, role: string): Required<Pick<
 const unique = (list: string[]) => [...new Set(list)]
 
 /**
+ * Problem: an agent under the default allowlist wrote a file outside its
+ * working directory (`Write` allowed any path). Fix: a file-editing rule with
+ * no pattern (`Edit`, `MultiEdit`, `Write`, `NotebookEdit`) becomes
+ * `Edit(//<workdir>/**)`: `//` is Claude Code's absolute path pattern, and
+ * Claude Code (2.1.x) checks every file-editing tool against `Edit` path
+ * rules (a `Write(path)` rule never matches: measured with the real CLI), so
+ * an edit anywhere else is not allowed and, in dontAsk mode, is denied back
+ * to the model. A rule the config gives with its own pattern is kept as is.
+ */
+export function scopedRule(rule: string, workdir: string): string {
+  if (!WRITE_TOOLS.includes(rule) || !workdir.startsWith("/")) return rule
+  return `Edit(/${workdir.replace(/\/+$/, "")}/**)`
+}
+
+/**
  * The permission flags for one agent of `role`. `mcpServers` names the
  * agent's own MCP servers, whose tools are always allowed (`mcp__<name>`).
  */
-export function permissionArgs(config: PermissionsConfig = {}, role: string, opts: { mcpServers?: string[] } = {}): PermissionPlan {
+export function permissionArgs(config: PermissionsConfig = {}, role: string, opts: { mcpServers?: string[]; workdir?: string } = {}): PermissionPlan {
   const r = effectiveRules(config, role)
+  const scope = (rules: string[]) => (opts.workdir ? rules.map((t) => scopedRule(t, opts.workdir!)) : rules)
   const mcp = (opts.mcpServers ?? []).map((name) => `mcp__${name}`)
   const network = r.allow_network ? [] : NETWORK_RULES
   const warnings: string[] = []
@@ -99,7 +115,7 @@ export function permissionArgs(config: PermissionsConfig = {}, role: string, opt
     allowed = [...READ_ONLY_TOOLS, ...mcp]
     disallowed = [...WRITE_TOOLS, ...(r.disallowed_tools ?? []), ...network]
   } else {
-    allowed = [...(r.allowed_tools ?? DEFAULT_ALLOWED_TOOLS), ...mcp]
+    allowed = [...scope(r.allowed_tools ?? DEFAULT_ALLOWED_TOOLS), ...mcp]
     disallowed = [...(r.disallowed_tools ?? []), ...network]
   }
   allowed = unique(allowed).filter((t) => !disallowed.includes(t))

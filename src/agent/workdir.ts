@@ -12,6 +12,8 @@ export type WorkdirOptions = {
   workspace: string
   agentId: string
   worktree?: boolean
+  /** Where agents' own workdirs go when there is no workspace; default ~/.local/share/cca/workdirs. */
+  workdirsDir?: string
   /** Where worktrees go; default ~/.local/share/cca/worktrees. */
   worktreesDir?: string
   /** What the new branch starts from; default HEAD. */
@@ -28,6 +30,14 @@ async function git(cwd: string, args: string[]): Promise<string> {
 }
 
 export async function prepareWorkdir(o: WorkdirOptions): Promise<Workdir> {
+  // Problem: with no workspace configured, agents ran in the daemon's current directory (after the quick
+  // start, the checkout itself). Fix: each agent gets a directory of its own under the data dir.
+  if (!o.workspace) {
+    if (o.worktree) throw new UsageError("agents.worktrees needs agents.workspace: the repository the agents' worktrees come from", { hint: "set agents.workspace = \"/path/to/repo\" in cca.toml, or turn agents.worktrees off" })
+    const cwd = join(o.workdirsDir ?? join(paths.ccaDataDir(), "workdirs"), o.agentId)
+    mkdirSync(cwd, { recursive: true, mode: 0o700 })
+    return { cwd }
+  }
   if (!existsSync(o.workspace)) throw new UsageError(`workspace ${o.workspace} does not exist`, { hint: "create it, or point the agent at an existing directory" })
   if (!o.worktree) return { cwd: o.workspace }
   const repo = findRepoRoot(o.workspace)

@@ -15,6 +15,7 @@ export async function explainDaemon(ctx: Ctx): Promise<void> {
       { header: "value", get: (r) => JSON.stringify(r.value) },
       { header: "source", get: (r) => r.from },
     ])
-    return `${head}\n\n${rows}`
+    const tools = d.agents.roles.map((r) => `  ${r.role} (${r.mode})\n    allowed: ${r.allowed.join(" ") || "(none)"}\n    denied:  ${r.denied.join(" ") || "(none)"}`)
+    return `${head}\n\n${rows}\n\nagents work in ${d.agents.workdir}; their tools (file edits only inside it):\n${tools.join("\n")}`
   })
 }

@@ -1,4 +1,8 @@
 import { describeSource, loadConfig, type LoadedConfig, type LoadOptions, type Source } from "./load"
+import { join } from "node:path"
+import { BUILTIN_ROLES } from "../agent/roles"
+import { permissionArgs } from "../agent/permissions"
+import { paths } from "../paths"
 import { SECTIONS } from "./schema"
 
 // Every configuration value with the place it came from: its default, the
@@ -7,10 +11,33 @@ import { SECTIONS } from "./schema"
 
 export type ExplainedValue = { key: string; value: unknown; source: Source; from: string }
 
+export type AgentToolsExplanation = {
+  /** Where each agent works: agents.workspace, else its own directory under the data dir. */
+  workdir: string
+  /** Per role (built-in and those with their own [agents.permissions.roles.*]): the mode and the effective Claude Code rules. */
+  roles: { role: string; mode: string; allowed: string[]; denied: string[] }[]
+}
+
 export type DaemonConfigExplanation = {
   file: string | null
   searched: string[]
   values: ExplainedValue[]
+  agents: AgentToolsExplanation
+}
+
+/** The tools agents get, as the pool will pass them to Claude Code (the cca MCP server included). */
+export function agentTools(config: LoadedConfig["config"]): AgentToolsExplanation {
+  const a = config.agents
+  const workdir = a.workspace || join(paths.ccaDataDir(), "workdirs", "<agent-id>")
+  const perms = { mode: a.permissions.mode, allowed_tools: a.permissions.allowed_tools, disallowed_tools: a.permissions.disallowed_tools, allow_network: a.permissions.allow_network, roles: a.permissions.roles }
+  const roles = [...new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(a.permissions.roles)])]
+  return {
+    workdir,
+    roles: roles.map((role) => {
+      const p = permissionArgs(perms, role, { mcpServers: ["cca"], workdir: a.worktrees ? join(paths.ccaDataDir(), "worktrees", "<agent-id>") : workdir })
+      return { role, mode: p.mode, allowed: p.allowed, denied: p.disallowed }
+    }),
+  }
 }
 
 /** `postgres://user:secret@host/db` -> `postgres://user:****@host/db`. */
@@ -42,7 +69,7 @@ export function explainLoaded(loaded: LoadedConfig): DaemonConfigExplanation {
       values.push({ key, value: display(key, value), source, from: describeSource(source) })
     }
   }
-  return { file: loaded.file ?? null, searched: loaded.searched, values }
+  return { file: loaded.file ?? null, searched: loaded.searched, values, agents: agentTools(loaded.config) }
 }
 
 export async function explainDaemonConfig(opts: LoadOptions = {}): Promise<DaemonConfigExplanation> {

@@ -117,7 +117,7 @@ export const AgentsSection = v.strictObject({
   model: v.optional(v.string(), ""),
   /** Driver of spawned agents unless the request names one: stream (claude -p, stream-json) or pty (the interactive UI). */
   driver: v.optional(v.picklist(["stream", "pty"], "must be stream or pty"), "stream"),
-  /** Where agents work; empty: the daemon's working directory. */
+  /** Where agents work; empty: each agent gets its own directory under the data dir (~/.local/share/cca/workdirs/<agent id>). */
   workspace: v.optional(v.string(), ""),
   /** Give each agent its own git worktree (branch cca/<id>) of the workspace. */
   worktrees: v.optional(v.boolean(), false),

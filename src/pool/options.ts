@@ -29,7 +29,7 @@ export type PoolOptions = {
   claudePath: string
   model?: string
   driver: DriverName
-  /** Where agents work (the shared workspace, or the repository their worktrees come from). */
+  /** Where agents work (the shared workspace, or the repository their worktrees come from); empty: each agent gets its own directory under the data dir. */
   workspace: string
   worktrees: boolean
   worktreesDir?: string
@@ -90,7 +90,7 @@ export function poolOptions(config: CcaConfig, extra: Partial<PoolOptions> = {})
     claudePath: a.claude_path,
     model: a.model || undefined,
     driver: a.driver,
-    workspace: a.workspace || process.cwd(),
+    workspace: a.workspace, // empty: each agent its own workdir under the data dir (agent/workdir.ts)
     worktrees: a.worktrees,
     stateRoot: join(paths.ccaDataDir(), "agents"),
     readyTimeoutMs: a.spawn_timeout_s * 1000,

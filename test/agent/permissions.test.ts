@@ -156,3 +156,34 @@ describe("permissions in the real claude", () => {
     expect(readFileSync(join(cwd, "written.txt"), "utf8")).toBe("written\n")
   })
 })
+
+describe("file edits are scoped to the agent's working directory", () => {
+  test("scopedRule turns bare edit rules into absolute path patterns and keeps the rest", () => {
+    const p = permissionArgs({}, "backend", { workdir: "/data/agents/a1" })
+    // Claude Code checks Write, MultiEdit and NotebookEdit against Edit path rules: one scoped rule covers them
+    expect(p.allowed.filter((r) => /^(Edit|MultiEdit|Write|NotebookEdit)\b/.test(r))).toEqual(["Edit(//data/agents/a1/**)"])
+    expect(p.allowed).toContain("Read")
+    expect(permissionArgs({ allowed_tools: ["Edit(src/**)", "Write"] }, "qa", { workdir: "/w/" }).allowed).toEqual(["Edit(src/**)", "Edit(//w/**)"])
+  })
+
+  test("the real claude under the default allowlist writes inside its workdir and is denied outside it", async () => {
+    await using work = await tmpdir({ prefix: "agent-workdir-" })
+    await using outside = await tmpdir({ prefix: "agent-outside-" })
+    await using model = await startModelServer([
+      { match: { lastUserText: "write inside", toolResult: false }, reply: { content: [{ type: "tool_use", name: "Write", input: { file_path: join(work.path, "inside.txt"), content: "in\n" } }] } },
+      { match: { lastUserText: "write outside", toolResult: false }, reply: { content: [{ type: "tool_use", name: "Write", input: { file_path: join(outside.path, "escaped.txt"), content: "out\n" } }] } },
+      { match: { toolResult: true }, reply: (c) => ({ content: `tool said: ${c.toolResults[0]?.isError ? "error" : "ok"}` }) },
+    ])
+    const agent = await startAgent({ id: "wd1", role: "backend", cwd: work.path, stateDir: join(outside.path, ".state"), claudePath: CLAUDE, model: SONNET, env: claudeEnv(model) })
+    try {
+      const out = await agent.send("write outside").done
+      expect(out.permissionDenials.map((d) => d.toolName)).toEqual(["Write"])
+      expect(existsSync(join(outside.path, "escaped.txt"))).toBe(false)
+      const inside = await agent.send("write inside").done
+      expect(inside.text).toBe("tool said: ok")
+      expect(readFileSync(join(work.path, "inside.txt"), "utf8")).toBe("in\n")
+    } finally {
+      await agent.stop()
+    }
+  })
+})
