@@ -4,7 +4,8 @@
 // packages' sources), each method on the same chunks in the same run:
 // - bm25: plain Okapi BM25 (k1 1.2, b 0.75) over each chunk's text, words
 //   and split identifiers lower-cased, no stemming: the baseline;
-// - lexical: the service's search with vectors off (ts_rank + name signal);
+// - lexical: the service's search with vectors off (BM25F over the weighted
+//   tsvector + name signal);
 // - vectors: cosine of query and chunk vectors alone, over every chunk;
 // - fused: the service's search as configured (DEFAULT_FUSION).
 // The fusion grid is printed for the dev split only; held-out is reported
@@ -176,6 +177,7 @@ export async function quality(): Promise<void> {
       ranked.fused!.push((await code.search({ query: q.query, limit: 10 })).results.map((r) => r.id))
       pools.push((await code.search({ query: q.query, limit: 100 }, { all: true, fusion: { ...DEFAULT_FUSION, pool: 200 } })).results)
     }
+    await embedder.save()
     const idx = (s: Query["split"]) => queries.flatMap((q, i) => (q.split === s ? [i] : []))
     const dev = idx("dev")
     const held = idx("held")
@@ -185,7 +187,7 @@ export async function quality(): Promise<void> {
     const grid: Fusion[] = []
     for (const pool of [50, 100, 200]) {
       for (const name of [0, 0.15, 0.3, 0.5]) {
-        for (const vector of [0, 0.25, 0.5, 0.75, 1, 1.5]) grid.push({ kind: "weighted", name, vector, pool })
+        for (const vector of [0, 0.25, 0.5, 1, 1.5, 2, 3]) grid.push({ kind: "weighted", name, vector, pool })
         for (const vector of [0.5, 1, 2]) grid.push({ kind: "rrf", k: 60, name, vector, pool })
       }
     }

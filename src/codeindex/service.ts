@@ -6,7 +6,7 @@ import type { Embedder } from "../embeddings/types"
 import type { Queryable } from "../store/sql"
 import { chunkFile } from "./chunk"
 import { listFiles, readSource, select, within } from "./files"
-import { searchCode, type SearchInput, type SearchOptions } from "./search"
+import { LexStats, searchCode, type SearchInput, type SearchOptions } from "./search"
 import { identifierText } from "./text"
 import { ChunkVectors } from "./vectors"
 
@@ -61,6 +61,8 @@ export class CodeIndex {
 
   /** Chunk vectors, when an embedder is given (filled in the background; search never waits for them). */
   readonly vectors?: ChunkVectors
+  /** BM25's corpus statistics, dropped when a job changes chunks. */
+  private readonly lexStats = new LexStats()
 
   constructor(private readonly o: { db: Queryable; config: IndexConfig; embedder?: Embedder; log?: { warn(msg: string): void } }) {
     if (o.embedder) this.vectors = new ChunkVectors({ db: o.db, embedder: o.embedder, log: o.log })
@@ -150,6 +152,7 @@ export class CodeIndex {
     for (const f of listed) {
       if (this.cancelled.has(job.id)) {
         job.status = "cancelled"
+        this.lexStats.invalidate()
         this.finish(job)
         return job
       }
@@ -172,6 +175,7 @@ export class CodeIndex {
       job.files_removed = gone.length
     }
     job.status = "completed"
+    if (job.files_unchanged < job.files_done || job.files_removed > 0) this.lexStats.invalidate()
     this.finish(job)
     this.vectors?.kick()
     return job
@@ -237,7 +241,7 @@ export class CodeIndex {
   /** Search (see search.ts); vectors join in where chunks have them. */
   search(input: SearchInput, opts?: SearchOptions) {
     this.vectors?.kick()
-    return searchCode(this.o.db, this.vectors, input, opts)
+    return searchCode(this.o.db, this.vectors, this.lexStats, input, opts)
   }
 
   async stats() {
