@@ -21,6 +21,8 @@ import { FAMILIES, type Truth } from "./_rl-families"
 export type Router =
   | { kind: "policy"; name: string; policy: Policy }
   | { kind: "heuristic" | "random" | "oracle"; name: string }
+  /** A reference, not a router the daemon could run: told each task's family, a UCB per (family, role) over the rewards, with the same ε. */
+  | { kind: "family-ucb"; name: string }
 
 export type Episode = { reward: number; completed: boolean; best: boolean; action: number; eligibleViolation: boolean; deferred: boolean }
 
@@ -80,6 +82,7 @@ export function run(router: Router, w: World, drawn: Drawn[], params: Params, se
   const durations = new Map<number, number[]>()
   const lastUsed = new Map<number, number>()
   const out: Episode[] = []
+  const fam = { n: new Float64Array(FAMILIES.length * ACTIONS), s: new Float64Array(FAMILIES.length * ACTIONS) }
   drawn.forEach((d, e) => {
     const eligible = Array.from({ length: ACTIONS }, (_, a) => a < ACTION_ROLES.length && a !== d.unavailable)
     const decision = classify({ description: d.text })
@@ -108,6 +111,14 @@ export function run(router: Router, w: World, drawn: Drawn[], params: Params, se
       const opts = eligible.flatMap((ok, a) => (ok ? [a] : []))
       action = opts[rng.int(opts.length)]!
       propensity = 1 / opts.length
+    } else if (router.kind === "family-ucb") {
+      const opts = eligible.flatMap((ok, a) => (ok ? [a] : []))
+      const o = d.family * ACTIONS
+      const tried = opts.reduce((t, a) => t + fam.n[o + a]!, 0)
+      const ucb = (a: number) => (fam.n[o + a]! < 1e-9 ? Infinity : fam.s[o + a]! / fam.n[o + a]! + 0.2 * Math.sqrt(Math.log(1 + tried) / fam.n[o + a]!))
+      const greedy = opts.reduce((b, a) => (ucb(a) > ucb(b) ? a : b), opts[0]!)
+      action = rng.next() < params.epsilon ? opts[rng.int(opts.length)]! : greedy
+      propensity = action === greedy ? 1 - params.epsilon + params.epsilon / opts.length : params.epsilon / opts.length
     } else if (router.kind === "policy") {
       const c = choose(router.policy, x, eligible, heuristic, params, rng)!
       action = c.action
@@ -124,6 +135,7 @@ export function run(router: Router, w: World, drawn: Drawn[], params: Params, se
     const r = reward({ end: completed ? "completed" : "failed", usage, durationMs, tokenBudget: TOKEN_BUDGET, baseline: baselineOf(history, BASELINE_MS) })
     if (completed) durations.set(action, [durationMs, ...history].slice(0, 50))
     stats.add(ACTION_ROLES[action]!, { completed, durationMs, tokens: budgetTokens(usage) })
+    if (router.kind === "family-ucb") (fam.n[d.family * ACTIONS + action]! += 1), (fam.s[d.family * ACTIONS + action]! += r.reward)
     if (router.kind === "policy") router.policy.observe({ x, action, reward: r.reward, next: null, done: true, eligible, propensity })
     out.push({ reward: r.reward, completed, best: action === oracle, action, eligibleViolation: violation, deferred })
   })

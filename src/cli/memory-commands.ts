@@ -27,7 +27,7 @@ export const search = command({
   meta: { name: "search", description: "Patterns closest in meaning to a query" },
   args: {
     query: { type: "positional", description: "What you are looking for", required: true },
-    limit: { type: "string", description: "Most patterns (default 10)" },
+    limit: { type: "string", integer: true, description: "Most patterns (default 10)" },
     kind: { type: "string", description: "Only this kind (solution, error_recovery, refactoring, optimization, testing, reasoning)" },
     role: { type: "string", description: "Only patterns of this role" },
   },
@@ -60,7 +60,7 @@ export const store = command({
 
 export const list = command({
   meta: { name: "list", description: "Patterns, newest first" },
-  args: { limit: { type: "string", description: "Most patterns (default 50)" }, kind: { type: "string", description: "Only this kind" } },
+  args: { limit: { type: "string", integer: true, description: "Most patterns (default 50)" }, kind: { type: "string", description: "Only this kind" } },
   async run(ctx, args) {
     const client = await connect()
     const r = await client.get<{ patterns: PatternJson[]; total: number }>("/api/v1/memory", { limit: int("limit", args.limit), kind: args.kind || undefined })

@@ -10,7 +10,7 @@ export default command({
   meta: { name: "search-code", description: "Search indexed code: chunks with file, lines and score" },
   args: {
     query: { type: "positional", description: "What the code does, or a name", required: true },
-    limit: { type: "string", description: "Most results (default 10)" },
+    limit: { type: "string", integer: true, description: "Most results (default 10)" },
     language: { type: "string", description: "Only this language (python, typescript, ...)" },
     kind: { type: "string", description: "Only this kind (function, method, class, interface, type, module, block)" },
     path: { type: "string", description: "Only paths starting with this" },

@@ -4,6 +4,7 @@ import { keyValues } from "../output"
 import type { LoadedOrgConfig } from "../org/load"
 import { fetchForSetup, saveSetup } from "../org/setup"
 import { listTeams } from "../org/teams"
+import { readUserConfig } from "../org/user-config"
 import { prompter, type Prompter } from "./prompt"
 
 const SOURCE_HELP = "https URL, github:owner/repo[@ref]:path, gitlab:group/repo[@ref]:path, or a file"
@@ -22,11 +23,14 @@ export default command({
     const ask = interactive ? prompter() : undefined
     ctx.defer(() => ask?.close())
 
-    const source = args.org ?? (await required(ask!, "Organization config source", SOURCE_HELP))
-    const auth = args.auth ?? (ask ? (await ask.ask("Auth for the source (env:VAR or command:CMD; empty for none)")) || undefined : undefined)
+    // Run again, it offers what is saved: Enter keeps each value.
+    const current = ask ? await readUserConfig() : undefined
+    const source = args.org ?? (await required(ask!, "Organization config source", SOURCE_HELP, current?.organization_source?.url))
+    const savedAuth = source === current?.organization_source?.url ? current?.organization_source?.auth : undefined
+    const auth = args.auth ?? (ask ? authAnswer(await ask.ask(`Auth for the source (env:VAR or command:CMD; ${savedAuth ? '"none" for none' : "empty for none"})`, savedAuth)) : undefined)
     const loaded = await fetchForSetup(source, auth)
     for (const w of loaded.warnings) ctx.warn(w)
-    const team = args.team ?? (ask ? await chooseTeam(ctx, ask, loaded) : undefined)
+    const team = args.team ?? (ask ? await chooseTeam(ctx, ask, loaded, current?.team) : undefined)
     const result = await saveSetup(loaded, { source, auth, team })
 
     ctx.emit("Setup", { ...result, source: result.config.organization_source?.url, auth: auth ?? null }, (r) =>
@@ -44,21 +48,23 @@ export default command({
   },
 })
 
-async function required(ask: Prompter, question: string, help: string): Promise<string> {
+const authAnswer = (a: string | undefined) => (a === undefined || a === "" || a === "none" ? undefined : a)
+
+async function required(ask: Prompter, question: string, help: string, fallback?: string): Promise<string> {
   for (;;) {
-    const answer = await ask.ask(`${question} (${help})`)
+    const answer = await ask.ask(`${question} (${help})`, fallback)
     if (answer === undefined) throw new UsageError(`no answer for '${question}'`, { hint: "scc setup --org <source> --team <team> --non-interactive" })
     if (answer !== "") return answer
   }
 }
 
-async function chooseTeam(ctx: Ctx, ask: Prompter, loaded: LoadedOrgConfig): Promise<string | undefined> {
+async function chooseTeam(ctx: Ctx, ask: Prompter, loaded: LoadedOrgConfig, saved?: string): Promise<string | undefined> {
   const teams = listTeams(loaded.config, undefined)
   if (teams.length === 0) return undefined
   const menu = teams.map((t, i) => `  ${String(i + 1).padStart(2)}. ${t.name}${t.description ? `  ${t.description}` : ""}`).join("\n")
   console.error(`Teams in ${loaded.config.organization.name}:\n${menu}`)
   for (;;) {
-    const answer = await ask.ask("Your team (number or name)")
+    const answer = await ask.ask("Your team (number or name)", teams.some((t) => t.name === saved) ? saved : undefined)
     if (answer === undefined) throw new UsageError("no team chosen", { hint: `scc setup --team <${teams.map((t) => t.name).join("|")}>` })
     const n = Number(answer)
     const picked = Number.isInteger(n) && n >= 1 && n <= teams.length ? teams[n - 1]!.name : teams.find((t) => t.name === answer)?.name

@@ -178,7 +178,7 @@ export class LinUcb implements Policy {
     let k = 0
     for (const s of samples) {
       this.observe(s)
-      if (++k % 500 === 0) await breathe()
+      if (++k % 200 === 0) await breathe()
     }
   }
 

@@ -109,6 +109,12 @@ test("under both names: --tll is refused with exit 2 and writes no exception; tw
     const limit = await cli(["task", "list", "--limit", "abc"], { name })
     expect(limit.code).toBe(2)
     expect(limit.stderr).toContain("--limit must be a whole number, not 'abc'")
+    // Checked before any request: with no daemon anywhere, still a usage error (2), not "no daemon" (5).
+    for (const args of [["tokens", "metrics", "--days", "abc"], ["memory", "search", "q", "--limit", "x"], ["memory", "list", "--limit", "x"], ["search-code", "q", "--limit", "1.5"]]) {
+      const r = await cli(args, { name, env: { CCA_DAEMON_URL: "http://127.0.0.1:9" } })
+      expect({ args, code: r.code }).toEqual({ args, code: 2 })
+      expect(r.stderr).toContain("must be a whole number")
+    }
   }
   const both = await cli(["exceptions", "create", "--ttl", "1h", "--reason", "r", "--allow-mcp", "a", "--allow-mcp", "b", "--json"])
   expect(both.code).toBe(0)

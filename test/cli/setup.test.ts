@@ -99,6 +99,22 @@ test("interactive setup reads the source, the auth spec and the team (by number)
     team: "platform",
   })
 
+  // Run again: each prompt offers the saved value, and Enter keeps it.
+  const again = await cli(["setup"], { env: homeEnv(home.path), stdin: "\n\n\n" })
+  expect(again.code).toBe(0)
+  expect(again.stderr).toContain(`Organization config source (${"https URL"}`)
+  expect(again.stderr).toContain(`[${server.url}]: `)
+  expect(again.stderr).toContain("Your team (number or name) [platform]: ")
+  expect(JSON.parse(readFileSync(configFile(home.path), "utf8"))).toMatchObject({ organization_source: { url: server.url }, team: "platform" })
+  // A saved auth spec is offered too; "none" removes it.
+  await cli(["setup", "--org", server.url, "--auth", "env:SCC_TEST_TOKEN_UNUSED", "--team", "platform", "--non-interactive"], { env: { ...homeEnv(home.path), SCC_TEST_TOKEN_UNUSED: "t0k3n-value" } })
+  const kept = await cli(["setup"], { env: { ...homeEnv(home.path), SCC_TEST_TOKEN_UNUSED: "t0k3n-value" }, stdin: "\n\n\n" })
+  expect(kept.stderr).toContain("[env:SCC_TEST_TOKEN_UNUSED]: ")
+  expect(JSON.parse(readFileSync(configFile(home.path), "utf8")).organization_source).toEqual({ url: server.url, auth: "env:SCC_TEST_TOKEN_UNUSED" })
+  const cleared = await cli(["setup"], { env: { ...homeEnv(home.path), SCC_TEST_TOKEN_UNUSED: "t0k3n-value" }, stdin: "\nnone\n\n" })
+  expect(cleared.code).toBe(0)
+  expect(JSON.parse(readFileSync(configFile(home.path), "utf8")).organization_source).toEqual({ url: server.url })
+
   const eof = await cli(["setup"], { env: homeEnv(home.path), stdin: "" })
   expect(eof.code).toBe(2)
   expect(eof.stderr).toContain("--non-interactive")
