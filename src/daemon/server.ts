@@ -18,6 +18,7 @@ import { Orchestrator } from "../orchestrator/orchestrator"
 import { RlService } from "../rl/service"
 import { budgeted, budgetPolicy, TokenBudgetStage } from "../tokens/budget"
 import { TokenService } from "../tokens/service"
+import { openContextRedis, RetryContextStage, SnapshotStore } from "../tokens/snapshots"
 import type { PromptStage, TaskEndHook } from "../orchestrator/stages"
 import { paths } from "../paths"
 import { poolOptions, poolWarnings, type PoolOptions } from "../pool/options"
@@ -198,6 +199,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log, memory: () => memoryLoop && config.memory.top_k > 0 })
     cleanup.push(() => rl.close())
     const tokens = new TokenService({ db: store.sql, model: config.agents.model, log })
+    // Agents' contexts in Redis too (cca:agent:{id}:context, TTL 1 h) when it is configured: a client of the snapshots' own.
+    const contextRedis = config.redis.url ? await openContextRedis(config.redis.url) : undefined
+    if (contextRedis) cleanup.push(() => contextRedis.quit().then(() => {}, () => contextRedis.disconnect()))
+    const snapshots = new SnapshotStore({ db: store.sql, redis: contextRedis, estimator: () => tokens.estimator(), log })
     const orchestrator = new Orchestrator({
       router: rl.router,
       store,
@@ -216,7 +221,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
       // The token budget last: it must count everything the stages before it put into the prompt.
-      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), new RetryContextStage(store.events, snapshots), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
       endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator
