@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { join } from "node:path"
 import { FEATURE_NAMES } from "../../src/orchestrator/features"
+import { DEFAULT_PARAMS } from "../../src/rl/params"
 import { CLAUDE, claudeEnv, SONNET, sonnetCost } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
@@ -57,7 +58,9 @@ test("with no agent, a task's role gets a new agent; the task runs on it and the
   const [row] = await o().records.repo.forTask(id)
   expect(row).toMatchObject({ algorithm: "linucb", action: "backend", actionIndex: 2, done: true, reward: 1.3 })
   // the learned router was untrained: the heuristic decided, with the bounded exploration mixed in
-  expect(row!.metadata).toMatchObject({ decidedBy: "heuristic", reason: "untrained", heuristic: 2, propensity: 0.96 })
+  expect(row!.metadata).toMatchObject({ decidedBy: "heuristic", reason: "untrained", heuristic: 2 })
+  // ε is spread over the 5 eligible roles: the heuristic's own pick keeps 1 - ε + ε/5
+  expect(row!.metadata.propensity as number).toBeCloseTo(1 - DEFAULT_PARAMS.epsilon + DEFAULT_PARAMS.epsilon / 5, 9)
   expect(row!.metadata).toMatchObject({ agentId: agent!.id, executor: "local", attempt: 1, routing: "content", spawned: true })
   // the state it was decided in: a backend task (by its words), one idle backend agent, a full pool (max_agents = 1)
   const f = (name: string) => row!.state.features[FEATURE_NAMES.indexOf(name)]

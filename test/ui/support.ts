@@ -45,6 +45,8 @@ export async function uiDaemon(sections: Sections = {}, opts: Pick<DaemonOptions
     const config = v.parse(CcaConfig, {
       ...sections,
       daemon: { http_port: port, acp_port: 0, api_keys: [hash], id: `ui-${id}`, shutdown_grace_s: 1, ...sections.daemon },
+      // Any task role accepted: tests queue tasks no agent will take.
+      tasks: { roles: ["*"], ...sections.tasks },
       postgres: { data_dir: join(tmp.path, "pg"), ...sections.postgres },
     })
     return startDaemon({
