@@ -36,7 +36,7 @@ const daemon = command({
 
     if (args.detach) {
       const running = readRuntime()
-      if (running) throw new PrerequisiteError(`a daemon is already running on this data dir (pid ${running.pid}, ${running.http})`, { hint: `cca status, or stop it with kill ${running.pid}` })
+      if (running) throw new PrerequisiteError(`a daemon is already running on this data dir (pid ${running.pid}, ${running.http})`, { hint: "cca daemon status, or cca daemon stop (or restart)" })
       const info = await detach(args)
       return announce(ctx.json, { ready: true, http: info.http, acp: info.acp, pid: info.pid, daemonId: info.daemonId, version: info.version, log: paths.daemonLogFile() }, [])
     }

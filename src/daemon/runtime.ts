@@ -53,7 +53,7 @@ export function acquirePidLock(pid = process.pid): PidLock {
       if (holder !== undefined && holder !== pid && processAlive(holder)) {
         const info = readRuntime()
         throw new UnavailableError(`a daemon is already running on this data dir (pid ${holder}${info ? `, ${info.http}` : ""})`, {
-          hint: `use it (\`cca status\`), or stop it first (kill ${holder}); a second daemon needs its own XDG_DATA_HOME`,
+          hint: `use it (\`cca status\`), or stop it first (\`cca daemon stop\`); a second daemon needs its own XDG_DATA_HOME`,
           details: { pid: holder, pidFile: path },
         })
       }
