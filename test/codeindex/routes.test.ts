@@ -21,7 +21,7 @@ beforeAll(async () => {
   await writeFile(join(root.path, "notes.md"), "# Notes\nhow the wrapping works\nsecond line\n")
   await symlink(outside.path, join(root.path, "escape"))
   t = await testDaemon({ indexing: { roots: [root.path] }, embeddings: { provider: "hash" } })
-}, 60_000)
+}, 180_000)
 afterAll(async () => {
   await t[Symbol.asyncDispose]()
   await root[Symbol.asyncDispose]()

@@ -24,7 +24,7 @@ beforeAll(async () => {
     { match: { system: "# Role: backend", lastUserText: "after the migration" }, reply: { content: "next one done" } },
   ])
   workspace = await tmpdir({ prefix: "orch-local-" })
-  t = await testDaemon({ agents: { max_agents: 1 } }, { pool: { claudePath: CLAUDE, model: SONNET, env: claudeEnv(model), mcpCommand: null, workspace: workspace.path, stateRoot: join(workspace.path, "agents") } })
+  t = await testDaemon({ agents: { max_agents: 1 } }, { pool: { claudePath: CLAUDE, model: SONNET, env: { ...claudeEnv(model), CLAUDE_CODE_MAX_RETRIES: "0" }, mcpCommand: null, workspace: workspace.path, stateRoot: join(workspace.path, "agents") } })
 }, 60_000)
 
 afterAll(async () => {
@@ -102,6 +102,11 @@ test("a turn whose model request was refused fails its task with the API's statu
   expect(done.error!.message).toContain("HTTP 400 invalid_request_error")
   expect(done.error!.message).toContain("prompt is malformed (scripted)")
   expect(done.error!.message).not.toContain("ended with success")
+  // 529 overloaded (Claude Code's own retries off here, CLAUDE_CODE_MAX_RETRIES=0): the same, with its status
+  model.prepend({ match: { lastUserText: "a request the API is too busy for" }, reply: { content: "", error: { status: 529, type: "overloaded_error", message: "Overloaded" } } })
+  const busy = await finished(await create({ description: "a request the API is too busy for", role: "backend" }))
+  expect(busy.error).toMatchObject({ code: "model_api_error", details: { status: 529, type: "overloaded_error" } })
+  expect(busy.error!.message).toContain("HTTP 529 overloaded_error")
   // the agent is fine: the next task runs on it
   const next = await finished(await create({ description: "Add a REST API endpoint for invoices", role: "backend" }))
   expect(next.status).toBe("completed")
