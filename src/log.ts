@@ -38,7 +38,8 @@ export function redact(text: string): string {
 // the process that notices renames it to .1 (.1 to .2, up to .3) and opens a
 // new one. A process still writing to a file another one rotated sees its
 // descriptor's file past the size and reopens the path instead of rotating
-// again, so no line is lost and no rotation repeats.
+// again, and a lock file lets one process rotate at a time, so no line is
+// lost and no rotation repeats.
 
 export type LogKind = "cli" | "daemon" | "mcp" | "worker"
 let processKind: LogKind = "cli"
@@ -80,26 +81,46 @@ function fileSink(path: string): Sink {
     open()
   }
   const rotateIfFull = () => {
-    const { fstatSync, renameSync, statSync } = fs()
-    const limit = maxBytes()
+    const { fstatSync, statSync } = fs()
     const mine = fstatSync(fd!)
-    if (mine.size < limit) return
-    const named = statSync(path, { throwIfNoEntry: false })
-    if (named && named.ino === mine.ino && named.dev === mine.dev) {
-      for (let i = KEEP - 1; i >= 1; i--) {
-        try {
-          renameSync(`${path}.${i}`, `${path}.${i + 1}`)
-        } catch {
-          // no such generation yet
-        }
-      }
+    if (mine.size < maxBytes()) return
+    // One rotation at a time across processes (an exclusive lock file): two
+    // writers shifting the generations at once would push one off the end.
+    if (lockRotation()) {
       try {
-        renameSync(path, `${path}.1`)
-      } catch {
-        // another process rotated it between our stat and this rename
+        const named = statSync(path, { throwIfNoEntry: false })
+        if (named && named.ino === mine.ino && named.dev === mine.dev) shiftGenerations()
+      } finally {
+        fs().rmSync(`${path}.lock`, { force: true })
       }
     }
-    reopen() // rotated by us just now, or by another process earlier
+    reopen() // rotated by us just now, by another process earlier, or being rotated now
+  }
+  const lockRotation = (): boolean => {
+    const { closeSync, existsSync, openSync, rmSync, statSync } = fs()
+    const lock = `${path}.lock`
+    try {
+      closeSync(openSync(lock, "wx", 0o600))
+      return true
+    } catch {
+      // Held: another process rotates; wait for it (a rename or two) so the reopen finds the new file.
+      // One left by a process that died mid-rotation is stale after 10 s.
+      const held = statSync(lock, { throwIfNoEntry: false })
+      if (held && Date.now() - held.mtimeMs > 10_000) rmSync(lock, { force: true })
+      for (let i = 0; i < 100 && existsSync(lock); i++) Bun.sleepSync(1)
+      return false
+    }
+  }
+  const shiftGenerations = () => {
+    const { renameSync } = fs()
+    for (let i = KEEP - 1; i >= 1; i--) {
+      try {
+        renameSync(`${path}.${i}`, `${path}.${i + 1}`)
+      } catch {
+        // no such generation yet
+      }
+    }
+    renameSync(path, `${path}.1`)
   }
   const sink: Sink = {
     write(line) {
