@@ -3,18 +3,12 @@ import { AcpClient } from "../../src/acp/client"
 import { cli } from "../support/cli"
 import { tmpdir } from "../support/tmpdir"
 import { api, createKey, homeEnv, startDaemonProcess, waitForTaskEvent } from "./daemon-process"
+import { freePort } from "../support/ports"
 
 // A task survives SIGKILL of the daemon: the test agent (the acp client
 // library, reconnecting by itself) accepts the task and holds the result;
 // the daemon is killed; the restarted daemon requeues what it owned; the
 // agent reconnects still running the task, claims it back, and completes it.
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() })
-  const port = s.port
-  s.stop(true)
-  return port!
-}
 
 test("a running task survives SIGKILL and restart, and completes when its agent reconnects", async () => {
   await using tmp = await tmpdir({ prefix: "cca-e2e-kill-" })

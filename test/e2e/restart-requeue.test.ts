@@ -6,6 +6,7 @@ import { CLAUDE, claudeEnv, SONNET, within } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 import { api, createKey, homeEnv, startDaemonProcess, waitForTaskEvent, type DaemonProcess } from "./daemon-process"
+import { freePort, stopProcesses } from "../support/ports"
 
 setDefaultTimeout(180_000)
 
@@ -26,21 +27,10 @@ let model: ModelServer | undefined
 const procs: Bun.Subprocess[] = []
 
 afterAll(async () => {
-  for (const p of procs) {
-    if (p.exitCode !== null || p.signalCode !== null) continue
-    p.kill("SIGTERM")
-    if ((await Promise.race([p.exited, Bun.sleep(20_000).then(() => null)])) === null) p.kill("SIGKILL")
-  }
+  await stopProcesses(procs)
   await model?.close()
   await tmp?.[Symbol.asyncDispose]()
 })
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
 
 async function daemon(env: Record<string, string>, args: string[] = []): Promise<DaemonProcess> {
   const d = await startDaemonProcess(env, args)

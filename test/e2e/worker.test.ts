@@ -6,6 +6,7 @@ import { CLAUDE, claudeEnv, SONNET, sonnetCost } from "../support/claude"
 import { startModelServer, type ModelServer } from "../support/model-server"
 import { tmpdir, type TmpDir } from "../support/tmpdir"
 import { api, createKey, homeEnv, startDaemonProcess, waitForTaskEvent, type DaemonProcess } from "./daemon-process"
+import { freePort, stopProcesses } from "../support/ports"
 
 setDefaultTimeout(180_000)
 
@@ -24,21 +25,10 @@ let d: DaemonProcess | undefined
 let worker: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined
 
 afterAll(async () => {
-  for (const p of [worker?.exitCode === null ? worker : undefined, d?.proc.exitCode === null ? d.proc : undefined]) {
-    if (!p) continue
-    p.kill("SIGTERM")
-    if ((await Promise.race([p.exited, Bun.sleep(20_000).then(() => null)])) === null) p.kill("SIGKILL")
-  }
+  await stopProcesses([worker, d?.proc])
   await model?.close()
   await tmp?.[Symbol.asyncDispose]()
 })
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
 
 test("a worker process takes a task; it outlives a daemon killed mid-task and reports to the restarted one", async () => {
   model = await startModelServer([{ match: { system: "# Role: reviewer", lastUserText: "e2e: review the release" }, reply: { content: "release reviewed", usage: USAGE, delayMs: 6_000 } }])

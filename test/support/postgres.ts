@@ -8,6 +8,7 @@ import type { Migration } from "../../src/store/migrations"
 import { openPglite, type PgliteSql } from "../../src/store/pglite"
 import { openPostgres } from "../../src/store/postgres"
 import type { Sql } from "../../src/store/sql"
+import { freePort } from "./ports"
 
 // The real SQL engines for tests:
 // - PGlite in this process;
@@ -98,13 +99,6 @@ function postgresBin(): string {
   throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql: apt-get install -y postgresql (see .ci/run)")
 }
 
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
-}
-
 function run(cmd: string[], asPostgres: boolean): void {
   const full = asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd
   const r = Bun.spawnSync(full, { stdout: "pipe", stderr: "pipe" })
@@ -133,7 +127,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     await chown(dir, uid, gid)
     await chown(data, uid, gid)
   }
-  const port = await freePort()
+  const port = freePort()
   run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres)
   const start = () =>
     run(

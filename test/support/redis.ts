@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun"
+import { freePort } from "./ports"
 
 // A throwaway redis-server on a free loopback port, no persistence. `stop()`
 // and `start()` take it away and bring it back on the same port, for the
@@ -15,13 +16,6 @@ export type RedisServer = {
   pause(): void
   resume(): void
   close(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
 }
 
 async function spawnRedis(port: number): Promise<Subprocess<"ignore", "pipe", "pipe">> {
@@ -51,7 +45,7 @@ async function spawnRedis(port: number): Promise<Subprocess<"ignore", "pipe", "p
 }
 
 export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort()
+  const port = freePort()
   let proc: Subprocess<"ignore", "pipe", "pipe"> | undefined = await spawnRedis(port)
   const stop = async () => {
     if (!proc) return
