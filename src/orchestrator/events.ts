@@ -1,5 +1,6 @@
+import type { Clock, Timer } from "../acp/clock"
 import type { StateStore, Unsubscribe } from "../state/types"
-import type { TaskEvent } from "../store/task-types"
+import { FINAL_STATUSES, type Task, type TaskEvent } from "../store/task-types"
 
 // Live task events. Every transition the orchestrator makes is published on
 // the state store's pub/sub (in-process, or Redis so that an SSE client of
@@ -61,5 +62,33 @@ export class TaskEventBus {
     this.unsubscribe = undefined
     this.listeners.clear()
     this.all.clear()
+  }
+}
+
+/**
+ * Wait for a task to end (completed, failed or cancelled): the task, or
+ * undefined on timeout or abort. Listens before it reads, so an end between
+ * the read and the wait is not missed.
+ */
+export async function waitForEnd(bus: TaskEventBus, clock: Clock, read: () => Promise<Task | undefined>, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<Task | undefined> {
+  const isFinal = (t: Task | undefined): t is Task => !!t && FINAL_STATUSES.includes(t.status)
+  let off = () => {}
+  let timer: Timer | null = null
+  const ended = new Promise<void>((resolve) => {
+    off = bus.on(taskId, (e) => {
+      if (FINAL_EVENT_TYPES.has(e.type)) resolve()
+    })
+    timer = clock.setTimeout(resolve, timeoutMs)
+    signal?.addEventListener("abort", () => resolve(), { once: true })
+  })
+  try {
+    const now = await read()
+    if (isFinal(now)) return now
+    await ended
+    const after = await read()
+    return isFinal(after) ? after : undefined
+  } finally {
+    off()
+    ;(timer as Timer | null)?.cancel()
   }
 }

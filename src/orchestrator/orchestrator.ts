@@ -8,7 +8,7 @@ import type { NewTask, TaskFilter, TaskPage } from "../store/tasks"
 import { FINAL_STATUSES, type Task, type TaskError, type TaskEvent, type Transition } from "../store/task-types"
 import { childEnded, openDescendants, parentFor } from "./coordination"
 import { Dispatcher } from "./dispatcher"
-import { TaskEventBus, eventJson } from "./events"
+import { TaskEventBus, eventJson, waitForEnd } from "./events"
 import type { Executor, Outcome, Progress, TaskSink, Worker } from "./executor"
 import { LocalExecutor } from "./local"
 import type { Decision } from "./experiences"
@@ -379,26 +379,8 @@ export class Orchestrator implements TaskSink {
   }
 
   /** Wait for a task to end (completed, failed or cancelled); the task, or undefined on timeout or abort. */
-  async waitFor(taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<Task | undefined> {
-    let off = () => {}
-    let timer: Timer | null = null
-    const ended = new Promise<void>((resolve) => {
-      off = this.bus.on(taskId, (e) => {
-        if (e.type === "completed" || e.type === "failed" || e.type === "cancelled") resolve()
-      })
-      timer = this.clock.setTimeout(resolve, timeoutMs)
-      signal?.addEventListener("abort", () => resolve(), { once: true })
-    })
-    try {
-      const now = await this.store.tasks.get(taskId)
-      if (now && isFinal(now)) return now
-      await ended
-      const after = await this.store.tasks.get(taskId)
-      return after && isFinal(after) ? after : undefined
-    } finally {
-      off()
-      ;(timer as Timer | null)?.cancel()
-    }
+  waitFor(taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<Task | undefined> {
+    return waitForEnd(this.bus, this.clock, () => this.store.tasks.get(taskId), taskId, timeoutMs, signal)
   }
 
   // ---- lifecycle ----
