@@ -76,10 +76,10 @@ test("attach replays the terminal and streams it live; input and resize reach th
 
   const first = attach("pty-1", t.key)
   await opened(first.ws)
-  await first.waitFor(() => first.texts.length > 0 && first.output().length > 0, "the hello and the replay")
+  // Claude Code's SessionStart hook (which makes the agent idle) can come before it draws its UI, so the
+  // banner may arrive in the replay or live; the late viewer below is the check that the replay works.
+  await first.waitFor(() => first.texts.length > 0 && first.output().includes("ClaudeCode"), "the hello and Claude Code's banner")
   expect(first.texts[0]).toEqual({ type: "attached", agentId: "pty-1", cols: 120, rows: 40 })
-  const replayed = first.output()
-  expect(replayed.length).toBeGreaterThan(20) // the UI drawn before anyone attached
 
   // A prompt through the API: the viewer sees the turn live; it ends only when the Stop hook reaches the daemon.
   const sent = await t.json("POST", "/api/v1/agents/pty-1/send", { message: "draw a button" })
