@@ -64,7 +64,7 @@ export class LearnedRouter implements Router {
     if (!ctx.soft || algorithm === "heuristic") {
       const r = this.heuristic.route(ctx)
       if (r.kind !== "assign") return r
-      const memory = algorithm === "heuristic" ? null : this.composite(ctx, actionIndex(r.agent.role))
+      const memory = algorithm === "heuristic" ? null : this.composite(ctx, actionIndex(r.agent.role), 1, false)
       return { ...r, logProb: 0, info: { decidedBy: "heuristic", reason: ctx.soft ? "algorithm" : "binding", propensity: 1, ...memory } }
     }
     const eligible = this.eligible(ctx)
@@ -133,13 +133,15 @@ export class LearnedRouter implements Router {
    * - memory: none when memory injection is off here or the task turned it
    *   off (metadata.memory = false: the user's word wins, as a named role
    *   does); recorded as `memory` (inject, its probability, who decided);
-   * - budget: none when no token budget is set here; recorded as `budget`
-   *   (tier, multiple, its probability, who decided).
+   * - budget: none when no token budget is set here, or when the task's
+   *   role binds (the user named it, or `coordinate`: the route is not the
+   *   policy's, and a budget set for that role is the user's word too);
+   *   recorded as `budget` (tier, multiple, its probability, who decided).
    * `compositePropensity` is the route's probability times theirs.
    */
-  private composite(ctx: RoutingContext, action: number, routePropensity = 1): Record<string, unknown> | null {
+  private composite(ctx: RoutingContext, action: number, routePropensity = 1, budget = true): Record<string, unknown> | null {
     const gate = this.d.gate?.()
-    const tiers = this.d.tiers?.()
+    const tiers = budget ? this.d.tiers?.() : null
     const x = gate || tiers ? inputOf(ctx.state, this.d.space()) : null
     if (!x) return null
     const out: Record<string, unknown> = {}
