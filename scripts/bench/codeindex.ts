@@ -106,6 +106,32 @@ async function speed() {
     console.log(`  lexical, warm:                                         p50 ${fmt(lex.warm.p50)}, p95 ${fmt(lex.warm.p95)} ${load()}`)
     console.log(`  hybrid (hash vectors of the pool + the query's):       p50 ${fmt(hyb.warm.p50)}, p95 ${fmt(hyb.warm.p95)} ${load()}`)
     console.log(`  baseline, ts_rank over every OR match (the old query):  p50 ${fmt(b.p50)}, p95 ${fmt(b.p95)} ${load()}`)
+    // Where a search's time goes (same run, same queries): a document count per word (what a cold word costs),
+    // the candidate query with and without its all-words AND branch, and the per-candidate unnest for term frequencies.
+    const parts = { df: [] as number[], and: [] as number[], or: [] as number[], tf: [] as number[] }
+    for (const q of queries) {
+      const lx = (await store.sql.query<{ l: string }>("SELECT DISTINCT to_tsquery('english', t)::text AS l FROM unnest($1::text[]) t", [queryTerms(q)])).map((r) => r.l).filter(Boolean)
+      const dfs: number[] = []
+      let s = performance.now()
+      for (const l of lx) dfs.push((await store.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM codeindex_chunks WHERE tsv @@ $1::tsquery", [l]))[0]!.n)
+      parts.df.push(performance.now() - s)
+      const byDf = lx.map((l, i) => ({ l, df: dfs[i]! })).filter((x) => x.df > 0).sort((a, b) => a.df - b.df)
+      const gen: string[] = []
+      let sum = 0
+      for (const x of byDf) { if (gen.length && sum + x.df > 4000) break; gen.push(x.l); sum += x.df }
+      const withAnd = [...gen, ...(gen.length < byDf.length ? [`(${byDf.map((x) => x.l).join(" & ")})`] : [])].join(" | ")
+      const top = (tsq: string) => store.sql.query(`SELECT c.id FROM codeindex_chunks c, (SELECT $1::tsquery AS q) q WHERE c.tsv @@ q.q ORDER BY ts_rank('{0.2, 0.6, 0.5, 1.0}', c.tsv, q.q, 1) DESC LIMIT 50`, [tsq])
+      s = performance.now(); await top(withAnd); parts.and.push(performance.now() - s)
+      s = performance.now(); const ids = await top(gen.join(" | ") || withAnd); parts.or.push(performance.now() - s)
+      s = performance.now()
+      await store.sql.query(`SELECT (SELECT json_agg(json_build_array(u.lexeme, u.weights)) FROM unnest(c.tsv) u WHERE u.lexeme = ANY($2::text[])) FROM codeindex_chunks c WHERE c.id = ANY($1::bigint[])`, [ids.map((r: any) => r.id), byDf.map((x) => x.l.replace(/^'|'$/g, ""))])
+      parts.tf.push(performance.now() - s)
+    }
+    console.log("  where the time goes (per query):")
+    for (const [k, v] of Object.entries({ "document counts of its words (cold)": parts.df, "candidates, rare words OR all words (now)": parts.and, "candidates, rare words only": parts.or, "term frequencies of 50 candidates (unnest)": parts.tf })) {
+      const st = stats(v)
+      console.log(`    ${k.padEnd(44)} p50 ${fmt(st.p50)}, p95 ${fmt(st.p95)} ${load()}`)
+    }
     await fresh.close()
     await code.close()
     await store.close()
