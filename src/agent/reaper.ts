@@ -11,8 +11,10 @@ import type { ChildProcess, ProcessHost, TerminalProcess } from "./process"
 // predecessor is gone, kills what is listed and still running. The start time
 // tells the listed process from a later one that got the same pid: only an
 // exact match is killed (so nothing is killed where /proc is missing).
+// Workers (`cca worker`, several per host, no pid lock) list theirs in a dir of
+// their own and reap only the entries whose owner is gone (`orphansOnly`).
 
-type Entry = { pid: number; start: string; daemonPid: number }
+type Entry = { pid: number; start: string; ownerPid: number; ownerStart?: string }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot); undefined when unreadable or gone (zombies count as gone). */
 export function processStart(pid: number): string | undefined {
@@ -33,7 +35,7 @@ function record(dir: string, pid: number | undefined): () => void {
   const file = join(dir, `${pid}.json`)
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    writeFileSync(file, JSON.stringify({ pid, start, daemonPid: process.pid } satisfies Entry), { mode: 0o600 })
+    writeFileSync(file, JSON.stringify({ pid, start, ownerPid: process.pid, ownerStart: processStart(process.pid) } satisfies Entry), { mode: 0o600 })
   } catch {
     return () => {}
   }
@@ -61,10 +63,12 @@ export function listedHost(host: ProcessHost, dir: string): ProcessHost {
 
 /**
  * Kill the processes `dir` lists that still run (same pid, same start time)
- * and empty it. Call it only while holding the daemon's pid lock: then no
- * live daemon owns them. Returns the pids killed.
+ * and forget them. Without `orphansOnly`, call it only while holding the
+ * daemon's pid lock: then no live daemon owns them. With it, entries whose
+ * owner still runs are left alone (several workers share a dir). Returns the
+ * pids killed.
  */
-export function reapListed(dir: string): number[] {
+export function reapListed(dir: string, opts: { orphansOnly?: boolean } = {}): number[] {
   let files: string[]
   try {
     files = readdirSync(dir).filter((f) => f.endsWith(".json"))
@@ -75,7 +79,8 @@ export function reapListed(dir: string): number[] {
   for (const f of files) {
     const file = join(dir, f)
     try {
-      const e = JSON.parse(readFileSync(file, "utf8")) as Partial<Entry>
+      const e = JSON.parse(readFileSync(file, "utf8")) as Partial<Entry> & { daemonPid?: number }
+      if (opts.orphansOnly && ownerRuns(e.ownerPid ?? e.daemonPid, e.ownerStart)) continue
       if (Number.isInteger(e.pid) && e.pid! > 1 && e.pid !== process.pid && typeof e.start === "string" && processStart(e.pid!) === e.start) {
         process.kill(e.pid!, "SIGKILL")
         killed.push(e.pid!)
@@ -86,4 +91,12 @@ export function reapListed(dir: string): number[] {
     rmSync(file, { force: true })
   }
   return killed
+}
+
+/** The owner is this process or still runs (its start time matches; an entry without one: its pid exists). */
+function ownerRuns(pid: number | undefined, start: string | undefined): boolean {
+  if (!Number.isInteger(pid) || pid! <= 1) return false
+  if (pid === process.pid) return true
+  const now = processStart(pid!)
+  return now !== undefined && (start === undefined || now === start)
 }

@@ -1,9 +1,11 @@
+import { join } from "node:path"
 import { command } from "./common"
 import { loadConfig } from "../config/load"
 import { PrerequisiteError, UsageError } from "../errors"
 import * as flag from "../flag"
 import { createLogger, registerSecret, setLogKind } from "../log"
 import { envelope, writeOut } from "../output"
+import { paths } from "../paths"
 
 // `cca worker --daemon ws://HOST:9100 --role R [--count N]`: Claude Code
 // agents on this machine that take a daemon's tasks over ACP (src/pool/worker.ts).
@@ -36,7 +38,12 @@ export default command({
     setLogKind("worker")
     const log = createLogger("worker", { verbose: Boolean(args.verbose) })
 
-    const [{ startWorker }, { poolOptions }] = await Promise.all([import("../pool/worker"), import("../pool/options")])
+    const [{ startWorker }, { poolOptions }, { reapListed }] = await Promise.all([import("../pool/worker"), import("../pool/options"), import("../agent/reaper")])
+    // Agents of a worker that died without stopping them (SIGKILL, no parent-death signal) are killed now;
+    // other workers' on this host share the dir and are left alone while their worker runs.
+    const pidDir = join(paths.runDir(), "worker-agents")
+    const reaped = reapListed(pidDir, { orphansOnly: true })
+    if (reaped.length) log.warn(`killed ${reaped.length} agent process(es) a previous worker left running: pid ${reaped.join(", ")}`)
     const worker = await startWorker({
       acpUrl,
       apiKey,
@@ -44,7 +51,7 @@ export default command({
       role: String(args.role),
       count,
       idPrefix: args["id-prefix"] ? String(args["id-prefix"]) : undefined,
-      pool: poolOptions(config, { log, owner: `worker:${process.pid}` }),
+      pool: poolOptions(config, { log, owner: `worker:${process.pid}`, pidDir }),
       log,
     })
     const ready = { ready: true, daemon: urls.join(","), role: String(args.role), agents: worker.agents, pid: process.pid }

@@ -195,7 +195,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // The ReasoningBank's loop: only when on and the database has vectors (nothing runs for it otherwise).
     const memoryLoop = config.memory.enabled && store.vectors.available
     // Learned routing: models reloaded now; decisions recorded after them are replayed in the background.
-    const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log, memory: () => memoryLoop && config.memory.top_k > 0 })
+    const rl = await RlService.open({ db: store.sql, config: config.learning, embedder, log, memory: () => memoryLoop && config.memory.top_k > 0, budget: () => budgeted(config) })
     cleanup.push(() => rl.close())
     const tokens = new TokenService({ db: store.sql, model: config.agents.model, log })
     // Agents' contexts in Redis too (cca:agent:{id}:context, TTL 1 h) when it is configured: a client of the snapshots' own.

@@ -20,6 +20,16 @@ const COMPLEXITY = FEATURE_NAMES.indexOf("task.complexity")
 export const GATE_DIMS = 1 + ACTIONS + 1 + TEXT_DIMS
 const D = GATE_DIMS
 
+/** What a gate reads of a decision (bias, the role routed to, complexity, the text vector), written into `z` (GATE_DIMS long). */
+export function gateInput(x: ArrayLike<number>, action: number, z: Float64Array): Float64Array {
+  z.fill(0)
+  z[0] = 1
+  if (action >= 0 && action < ACTIONS) z[1 + action] = 1
+  z[1 + ACTIONS] = x[COMPLEXITY] ?? 0
+  for (let i = 0; i < TEXT_DIMS; i++) z[2 + ACTIONS + i] = x[TEXT_OFFSET + i] ?? 0
+  return z
+}
+
 export type MemoryChoice = {
   inject: boolean
   /** Probability the gate gave this choice (with its ε share). */
@@ -68,13 +78,7 @@ export class MemoryGate {
   }
 
   private input(x: ArrayLike<number>, action: number): Float64Array {
-    const z = this.z
-    z.fill(0)
-    z[0] = 1
-    if (action >= 0 && action < ACTIONS) z[1 + action] = 1
-    z[1 + ACTIONS] = x[COMPLEXITY] ?? 0
-    for (let i = 0; i < TEXT_DIMS; i++) z[2 + ACTIONS + i] = x[TEXT_OFFSET + i] ?? 0
-    return z
+    return gateInput(x, action, this.z)
   }
 
   /** Estimated reward and confidence width of one arm (0 without memory, 1 with). */

@@ -3,6 +3,7 @@ import type { Worker } from "../orchestrator/executor"
 import { ACTION_ROLES, ACTIONS, actionIndex, OTHER_ROLE_INDEX } from "../orchestrator/features"
 import { HeuristicRouter, type Observation, type Route, type Router, type RoutingContext } from "../orchestrator/router"
 import { choose, type Choice } from "./chooser"
+import { tierInfo, tierOfInfo, type TierGate } from "./budget-tier"
 import { memoryOfInfo, type MemoryGate } from "./memory-gate"
 import { inputOf } from "./samples"
 import type { Rng } from "./rng"
@@ -33,6 +34,8 @@ export type LearnedRouterDeps = {
   observe(sample: Sample, o: Observation): void
   /** The memory half of the composite action, when memory injection is on in this daemon (else null: no decision). */
   gate?(): MemoryGate | null
+  /** The token-budget half of the composite action, when a token budget is set in this daemon (else null: no decision). */
+  tiers?(): TierGate | null
 }
 
 type Sticky = { action: number; choice: Choice; eligible: boolean[]; heuristic: number }
@@ -61,7 +64,7 @@ export class LearnedRouter implements Router {
     if (!ctx.soft || algorithm === "heuristic") {
       const r = this.heuristic.route(ctx)
       if (r.kind !== "assign") return r
-      const memory = algorithm === "heuristic" ? null : this.memory(ctx, actionIndex(r.agent.role))
+      const memory = algorithm === "heuristic" ? null : this.composite(ctx, actionIndex(r.agent.role), 1, false)
       return { ...r, logProb: 0, info: { decidedBy: "heuristic", reason: ctx.soft ? "algorithm" : "binding", propensity: 1, ...memory } }
     }
     const eligible = this.eligible(ctx)
@@ -93,7 +96,7 @@ export class LearnedRouter implements Router {
           eligible: s.eligible,
           heuristic: s.heuristic,
           scores: c.scores ? Array.from(c.scores, (v) => (Number.isFinite(v) ? round(v) : null)) : null,
-          ...this.memory(ctx, s.action, c.propensity),
+          ...this.composite(ctx, s.action, c.propensity),
         },
       }
     }
@@ -119,23 +122,43 @@ export class LearnedRouter implements Router {
         eligible,
         propensity: Number.isFinite(p) && p > 0 ? p : 1,
         memory: memoryOfInfo(m),
+        budget: tierOfInfo(m),
       },
       o,
     )
   }
 
   /**
-   * The memory half of the composite action for a task going to `action`:
-   * none when memory injection is off here or the task turned it off
-   * (metadata.memory = false: the user's word wins, as a named role does).
-   * Recorded as `memory` (inject, its probability, who decided) and
-   * `compositePropensity` (the route's probability times the memory one's).
+   * The other halves of the composite action for a task going to `action`:
+   * - memory: none when memory injection is off here or the task turned it
+   *   off (metadata.memory = false: the user's word wins, as a named role
+   *   does); recorded as `memory` (inject, its probability, who decided);
+   * - budget: none when no token budget is set here, or when the task's
+   *   role binds (the user named it, or `coordinate`: the route is not the
+   *   policy's, and a budget set for that role is the user's word too);
+   *   recorded as `budget` (tier, multiple, its probability, who decided).
+   * `compositePropensity` is the route's probability times theirs.
    */
-  private memory(ctx: RoutingContext, action: number, routePropensity = 1): Record<string, unknown> | null {
+  private composite(ctx: RoutingContext, action: number, routePropensity = 1, budget = true): Record<string, unknown> | null {
     const gate = this.d.gate?.()
-    if (!gate || ctx.task.metadata?.memory === false) return null
-    const m = gate.choose(inputOf(ctx.state, this.d.space()), action, this.d.rng)
-    return { memory: { inject: m.inject, propensity: round(m.propensity), decidedBy: m.decidedBy, reason: m.reason, explored: m.explored }, compositePropensity: round(routePropensity * m.propensity) }
+    const tiers = budget ? this.d.tiers?.() : null
+    const x = gate || tiers ? inputOf(ctx.state, this.d.space()) : null
+    if (!x) return null
+    const out: Record<string, unknown> = {}
+    let p = routePropensity
+    if (gate && ctx.task.metadata?.memory !== false) {
+      const m = gate.choose(x, action, this.d.rng)
+      out.memory = { inject: m.inject, propensity: round(m.propensity), decidedBy: m.decidedBy, reason: m.reason, explored: m.explored }
+      p *= m.propensity
+    }
+    if (tiers) {
+      const t = tiers.choose(x, action, this.d.rng)
+      out.budget = tierInfo(t)
+      p *= t.propensity
+    }
+    if (out.memory === undefined && out.budget === undefined) return null
+    out.compositePropensity = round(p)
+    return out
   }
 
   /** Roles that have an agent (idle or busy) or room for one; `other`: an idle custom-role agent. */

@@ -1,5 +1,6 @@
 import { ACTIONS, actionIndex, TEXT_DIMS, TEXT_OFFSET, type EncodedState } from "../orchestrator/features"
 import type { LoggedDecision } from "./repo"
+import { tierOfInfo } from "./budget-tier"
 import { memoryOfInfo } from "./memory-gate"
 import type { Sample } from "./types"
 
@@ -39,5 +40,6 @@ export function sampleOf(d: LoggedDecision, space: string): Sample {
     eligible: eligibleOfDecision(d),
     propensity: Number.isFinite(p) && p > 0 && p <= 1 ? p : 1,
     memory: memoryOfInfo(d.metadata),
+    budget: tierOfInfo(d.metadata),
   }
 }

@@ -8,6 +8,7 @@ import type { Sql } from "../store/sql"
 import { packBlob, unpackBlob } from "./blob"
 import { Dqn } from "./dqn"
 import { LinUcb } from "./linucb"
+import { TierGate } from "./budget-tier"
 import { MemoryGate } from "./memory-gate"
 import { evaluateAll, type Evaluation } from "./ope"
 import { checkAlgorithm, checkParams, DEFAULT_PARAMS, RANGES } from "./params"
@@ -37,6 +38,8 @@ export type RlOptions = {
   log: Logger
   /** Memory injection is on in this daemon (the memory loop runs): whether to inject becomes half of the composite action. */
   memory?: () => boolean
+  /** A token budget is set in this daemon (the tokens stage runs): the budget tier becomes part of the composite action. */
+  budget?: () => boolean
 }
 
 export type ModelInfo = { version: number | null; updates: number; loss: number | null; savedAt: string | null; trainedThrough: number }
@@ -55,6 +58,8 @@ export class RlService {
   private readonly policies: Record<LearnedAlgorithm, Policy>
   /** The memory half of the composite action (learned from every decision that had one, whatever the algorithm). */
   readonly gate: MemoryGate
+  /** The token-budget half of the composite action (learned from every decision that had one, whatever the algorithm). */
+  readonly tiers: TierGate
   private readonly models: Record<LearnedAlgorithm, ModelInfo>
   private evaluation: Evaluation | null = null
   private sinceTrain = 0
@@ -71,6 +76,7 @@ export class RlService {
     this.policies = Object.fromEntries(LEARNED.map((a) => [a, make(a, this.params, c.seed)])) as Record<LearnedAlgorithm, Policy>
     this.models = Object.fromEntries(LEARNED.map((a) => [a, { version: null, updates: 0, loss: null, savedAt: null, trainedThrough: 0 }])) as Record<LearnedAlgorithm, ModelInfo>
     this.gate = new MemoryGate(this.params)
+    this.tiers = new TierGate(this.params)
     const text = textPrep(o.embedder, o.log)
     this.space = text.space
     this.router = new LearnedRouter({
@@ -82,6 +88,7 @@ export class RlService {
       prepare: text.prepare,
       observe: (s, obs) => this.observe(s, obs),
       gate: () => (o.memory?.() ? this.gate : null),
+      tiers: () => (o.budget?.() ? this.tiers : null),
     })
   }
 
@@ -108,9 +115,11 @@ export class RlService {
   /** After a restart: the decisions recorded after each model was saved, learned in order. */
   private async replay(): Promise<void> {
     // The memory gate is not saved: with memory on it relearns from all the recorded decisions.
-    const from = this.o.memory?.() ? 0 : Math.min(...LEARNED.map((a) => this.models[a].trainedThrough))
+    const from = this.o.memory?.() || this.o.budget?.() ? 0 : Math.min(...LEARNED.map((a) => this.models[a].trainedThrough))
     const rows = await this.repo.decisions(from, this.o.config.history)
-    this.gate.train(rows.map((r) => sampleOf(r, this.space)))
+    const all = rows.map((r) => sampleOf(r, this.space))
+    this.gate.train(all)
+    this.tiers.train(all)
     for (const a of LEARNED) {
       const mine = rows.filter((r) => r.id > this.models[a].trainedThrough).map((r) => sampleOf(r, this.space))
       if (mine.length === 0) continue
@@ -123,10 +132,12 @@ export class RlService {
     this.params = p
     for (const a of LEARNED) this.policies[a].setParams(p)
     this.gate.setParams(p)
+    this.tiers.setParams(p)
   }
 
   private observe(s: Sample, _o: Observation): void {
     this.gate.observeSample(s)
+    this.tiers.observeSample(s)
     for (const a of LEARNED) {
       const queued = this.backlog.get(a)
       if (queued) queued.push(s)
@@ -151,6 +162,7 @@ export class RlService {
       const samples = rows.map((r) => sampleOf(r, this.space))
       const through = rows.at(-1)?.id ?? 0
       this.gate.train(samples)
+      this.tiers.train(samples)
       const one = opts.algorithm === "all" ? undefined : (pick ?? this.algorithm)
       const retrain: LearnedAlgorithm[] = one && one !== "heuristic" ? [one] : [...LEARNED]
       const trained = []
@@ -263,6 +275,8 @@ export class RlService {
       training: this.training !== null,
       /** The memory half of the composite action: on when memory injection runs in this daemon. */
       memoryGate: { active: this.o.memory?.() === true, updates: this.gate.updates },
+      /** The token-budget half: on when a token budget is set in this daemon. */
+      budgetTier: { active: this.o.budget?.() === true, updates: this.tiers.updates },
     }
   }
 

@@ -43,6 +43,8 @@ export type Sample = {
   propensity: number
   /** The composite action's memory half, when the decision had one (memory-gate.ts). */
   memory?: { inject: boolean; propensity: number }
+  /** The composite action's token-budget half, when the decision had one (budget-tier.ts): the tier's index. */
+  budget?: { tier: number; propensity: number }
 }
 
 export type Evaluation = {

@@ -15,6 +15,12 @@ import type { TokenService } from "./service"
 // task (metadata.prompt.tokens and its `accepted` event). A prompt that
 // still does not fit fails the task with an error naming budget and size:
 // never sent over budget.
+//
+// The learned router may choose a budget tier for the attempt (its composite
+// action, src/rl/budget-tier.ts: `routing.budget.multiple` × the configured
+// budget, never over max_context_tokens). The stage tries that tier first;
+// a prompt that cannot be fitted to it is fitted to the configured budget as
+// if no tier had been chosen, so an exploratory tier never fails a task.
 
 export type BudgetPolicy = {
   /** agents.token_budget_per_task (0: none). */
@@ -40,6 +46,15 @@ export function budgetOf(task: Pick<Task, "role">, p: BudgetPolicy): { tokens: n
   return { tokens: p.maxContextTokens, from: "tokens.max_context_tokens" }
 }
 
+/** The budget tier the router chose for this attempt, when it chose one other than the configured budget. */
+export function tierOf(routing: Readonly<Record<string, unknown>> | undefined, configured: { tokens: number }, p: BudgetPolicy): { name: string; multiple: number; tokens: number } | undefined {
+  const b = routing?.budget as { tier?: unknown; multiple?: unknown } | undefined
+  const multiple = Number(b?.multiple)
+  if (!b || !Number.isFinite(multiple) || multiple <= 0 || multiple === 1) return undefined
+  const tokens = Math.min(p.maxContextTokens, Math.max(1, Math.round(configured.tokens * multiple)))
+  return tokens === configured.tokens ? undefined : { name: String(b.tier), multiple, tokens }
+}
+
 export class TokenBudgetStage implements PromptStage {
   readonly name = "tokens"
 
@@ -49,14 +64,32 @@ export class TokenBudgetStage implements PromptStage {
     private readonly log?: Logger,
   ) {}
 
-  async prepare({ task, agent, prompt }: PromptContext): Promise<StageResult> {
+  async prepare(ctx: PromptContext): Promise<StageResult> {
+    const { task, prompt } = ctx
     const est = await this.tokens.estimator()
-    const budget = budgetOf(task, this.policy)
+    const configured = budgetOf(task, this.policy)
+    const estimated = est.fromChars(charsByKind(prompt))
+    if (estimated >= this.policy.warnRatio * this.policy.maxContextTokens)
+      this.log?.warn(`task ${task.id}: its prompt is ~${estimated} tokens, ${Math.round((100 * estimated) / this.policy.maxContextTokens)}% of tokens.max_context_tokens (${this.policy.maxContextTokens})`)
+    const tier = tierOf(ctx.routing, configured, this.policy)
+    if (tier) {
+      const fitted = await this.fit(ctx, est, { tokens: tier.tokens, from: `routing.budget.${tier.name}` }).catch((e: unknown) => {
+        if (e instanceof PromptRejected) return null
+        throw e
+      })
+      const note = { tier: tier.name, multiple: tier.multiple, tokens: tier.tokens }
+      if (fitted) return { ...fitted, note: { ...fitted.note, tier: note } }
+      const r = await this.fit(ctx, est, configured)
+      return { ...r, note: { ...r.note, tier: { ...note, fell_back: true } } }
+    }
+    return this.fit(ctx, est, configured)
+  }
+
+  /** Fit the prompt to `budget`: as it is, or compressed by policy; PromptRejected when it cannot. */
+  private async fit({ task, agent, prompt }: PromptContext, est: Awaited<ReturnType<TokenService["estimator"]>>, budget: { tokens: number; from: string }): Promise<StageResult> {
     const chars = charsByKind(prompt)
     const estimated = est.fromChars(chars)
     const base = { budget: budget.tokens, budget_from: budget.from, estimated, calibrated_on: est.calibration.samples }
-    if (estimated >= this.policy.warnRatio * this.policy.maxContextTokens)
-      this.log?.warn(`task ${task.id}: its prompt is ~${estimated} tokens, ${Math.round((100 * estimated) / this.policy.maxContextTokens)}% of tokens.max_context_tokens (${this.policy.maxContextTokens})`)
     if (estimated <= budget.tokens) return { prompt, note: { ...base, sent_chars: chars } }
 
     const over = (after: number, tried: readonly string[]) =>
