@@ -4,7 +4,7 @@
 // `quality`: MRR@10 / R@10 against plain BM25 (_codeindex-quality.ts);
 // `speed`: the rest, search at >= 100k chunks. No argument: both.
 import { mkdtemp, rm, cp, appendFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { CodeIndex, type Job } from "../../src/codeindex/service"
 import { queryTerms } from "../../src/codeindex/text"
@@ -15,6 +15,8 @@ import { fmt, stats } from "./_lib"
 
 const PACKAGES = ["elysia", "zod", "valibot", "postgres", "ioredis", "@electric-sql/pglite", "typescript/lib", "express", "ajv", "dockerode", "docker-modem", "protobufjs", "qs", "body-parser", "debug"]
 const mode = process.argv[2] ?? "all"
+/** The machine's load average (1, 5, 15 min) when a figure was measured: printed with every speed figure. */
+const load = () => `[load ${loadavg().map((x) => x.toFixed(2)).join(" ")}]`
 if (!["all", "quality", "speed"].includes(mode)) {
   console.error("usage: bun run bench codeindex [quality|speed]")
   process.exit(2)
@@ -40,11 +42,11 @@ async function speed() {
     const first = await code.run(job())
     const secs = (performance.now() - t0) / 1000
     clearInterval(sampler)
-    console.log(`\nindex: ${first.files_total} files (${first.files_skipped} skipped), ${first.chunks} chunks in ${secs.toFixed(1)} s: ${(first.files_total / secs).toFixed(0)} files/s, ${(first.chunks / secs).toFixed(0)} chunks/s`)
-    console.log(`memory while indexing (this process: PGlite in-process, as in the daemon): RSS ${(rss0 / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB`)
+    console.log(`\nindex: ${first.files_total} files (${first.files_skipped} skipped), ${first.chunks} chunks in ${secs.toFixed(1)} s: ${(first.files_total / secs).toFixed(0)} files/s, ${(first.chunks / secs).toFixed(0)} chunks/s ${load()}`)
+    console.log(`memory while indexing (this process: PGlite in-process, as in the daemon): RSS ${(rss0 / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB ${load()}`)
     const t2 = performance.now()
     await code.vectors!.idle()
-    console.log(`background embedding (hash:fh1, 256-d) of ${first.chunks} chunks: ${((performance.now() - t2) / 1000).toFixed(1)} s`)
+    console.log(`background embedding (hash:fh1, 256-d) of ${first.chunks} chunks: ${((performance.now() - t2) / 1000).toFixed(1)} s ${load()}`)
 
     // Re-index with nothing changed, then after one change; the baseline is hashing every file (the old pass).
     const none = performance.now()
@@ -58,7 +60,7 @@ async function speed() {
     const t3 = performance.now()
     await code.run(job())
     const hashAll = performance.now() - t3
-    console.log(`re-index: nothing changed ${fmt(noneMs)}; one file changed ${fmt(oneMs)} (${again.files_unchanged} unchanged by size+mtime; goal < 100 ms); baseline, hashing every file: ${fmt(hashAll)}`)
+    console.log(`re-index: nothing changed ${fmt(noneMs)}; one file changed ${fmt(oneMs)} (${again.files_unchanged} unchanged by size+mtime; goal < 100 ms); baseline, hashing every file: ${fmt(hashAll)} ${load()}`)
 
     // Search at >= 100k chunks: the corpus's chunks (and vectors) copied under two more roots.
     const cols = "path, language, kind, name, parent, signature, doc, start_line, end_line, content, tsv"
@@ -100,11 +102,36 @@ async function speed() {
     }
     const b = stats(base)
     console.log(`\nsearch at ${n} chunks (the corpus under 3 roots: copies of its rows), ${queries.length} queries (goal p95 < 50 ms):`)
-    console.log(`  lexical, first round (document counts not cached yet): p50 ${fmt(lex.cold.p50)}, p95 ${fmt(lex.cold.p95)}`)
-    console.log(`  lexical, warm:                                         p50 ${fmt(lex.warm.p50)}, p95 ${fmt(lex.warm.p95)}`)
-    console.log(`  hybrid (hash vectors of the pool + the query's):       p50 ${fmt(hyb.warm.p50)}, p95 ${fmt(hyb.warm.p95)}`)
-    console.log(`  baseline, ts_rank over every OR match (the old query):  p50 ${fmt(b.p50)}, p95 ${fmt(b.p95)}`)
-    console.log("figures from a shared, busy machine: noisy")
+    console.log(`  lexical, first round (document counts not cached yet): p50 ${fmt(lex.cold.p50)}, p95 ${fmt(lex.cold.p95)} ${load()}`)
+    console.log(`  lexical, warm:                                         p50 ${fmt(lex.warm.p50)}, p95 ${fmt(lex.warm.p95)} ${load()}`)
+    console.log(`  hybrid (hash vectors of the pool + the query's):       p50 ${fmt(hyb.warm.p50)}, p95 ${fmt(hyb.warm.p95)} ${load()}`)
+    console.log(`  baseline, ts_rank over every OR match (the old query):  p50 ${fmt(b.p50)}, p95 ${fmt(b.p95)} ${load()}`)
+    // Where a search's time goes (same run, same queries): a document count per word (what a cold word costs),
+    // the candidate query with and without its all-words AND branch, and the per-candidate unnest for term frequencies.
+    const parts = { df: [] as number[], and: [] as number[], or: [] as number[], tf: [] as number[] }
+    for (const q of queries) {
+      const lx = (await store.sql.query<{ l: string }>("SELECT DISTINCT to_tsquery('english', t)::text AS l FROM unnest($1::text[]) t", [queryTerms(q)])).map((r) => r.l).filter(Boolean)
+      const dfs: number[] = []
+      let s = performance.now()
+      for (const l of lx) dfs.push((await store.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM codeindex_chunks WHERE tsv @@ $1::tsquery", [l]))[0]!.n)
+      parts.df.push(performance.now() - s)
+      const byDf = lx.map((l, i) => ({ l, df: dfs[i]! })).filter((x) => x.df > 0).sort((a, b) => a.df - b.df)
+      const gen: string[] = []
+      let sum = 0
+      for (const x of byDf) { if (gen.length && sum + x.df > 4000) break; gen.push(x.l); sum += x.df }
+      const withAnd = [...gen, ...(gen.length < byDf.length ? [`(${byDf.map((x) => x.l).join(" & ")})`] : [])].join(" | ")
+      const top = (tsq: string) => store.sql.query(`SELECT c.id FROM codeindex_chunks c, (SELECT $1::tsquery AS q) q WHERE c.tsv @@ q.q ORDER BY ts_rank('{0.2, 0.6, 0.5, 1.0}', c.tsv, q.q, 1) DESC LIMIT 50`, [tsq])
+      s = performance.now(); await top(withAnd); parts.and.push(performance.now() - s)
+      s = performance.now(); const ids = await top(gen.join(" | ") || withAnd); parts.or.push(performance.now() - s)
+      s = performance.now()
+      await store.sql.query(`SELECT (SELECT json_agg(json_build_array(u.lexeme, u.weights)) FROM unnest(c.tsv) u WHERE u.lexeme = ANY($2::text[])) FROM codeindex_chunks c WHERE c.id = ANY($1::bigint[])`, [ids.map((r: any) => r.id), byDf.map((x) => x.l.replace(/^'|'$/g, ""))])
+      parts.tf.push(performance.now() - s)
+    }
+    console.log("  where the time goes (per query):")
+    for (const [k, v] of Object.entries({ "document counts of its words (cold)": parts.df, "candidates, rare words OR all words (now)": parts.and, "candidates, rare words only": parts.or, "term frequencies of 50 candidates (unnest)": parts.tf })) {
+      const st = stats(v)
+      console.log(`    ${k.padEnd(44)} p50 ${fmt(st.p50)}, p95 ${fmt(st.p95)} ${load()}`)
+    }
     await fresh.close()
     await code.close()
     await store.close()

@@ -24,6 +24,7 @@
 // Figures from a crowded machine are noisy.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import os from "node:os"
 import * as v from "valibot"
 import { EmbeddingsSection } from "../../src/config/schema"
 import { createEmbedder } from "../../src/embeddings/embedder"
@@ -31,8 +32,8 @@ import type { Embedder } from "../../src/embeddings/types"
 import { MemoryService } from "../../src/memory/service"
 import { PatternRepo } from "../../src/memory/repo"
 import { migrate } from "../../src/store/migrate"
-import { openPglite } from "../../src/store/pglite"
-import { vectorLiteral } from "../../src/store/vectors"
+import { openPglite, type PgliteSql } from "../../src/store/pglite"
+import { spacePredicate, vectorExpr, vectorLiteral } from "../../src/store/vectors"
 import { hashEmbed } from "../../src/embeddings/hash"
 import { startEmbeddingServer } from "../../test/support/embedding-server"
 import { fmt, stats } from "./_lib"
@@ -176,51 +177,155 @@ function short(v: Float32Array): string {
   return `[${Array.from(v, (x) => (x === 0 ? "0" : x.toFixed(6))).join(",")}]`
 }
 
-async function search(n: number, set: VectorSet) {
-  const space = { model: "bench:vectors", dimensions: 512 }
-  const db = await openPglite()
-  await migrate(db)
-  const t0 = performance.now()
-  for (let i = 0; i < n; i += 500) {
-    const vals: string[] = []
-    // 6 decimals: the literal of a dense random vector is then ~4.5 KB instead of ~9 KB (loading 100k took minutes), its neighbours unchanged to 1e-6
-    for (let j = i; j < Math.min(n, i + 500); j++) vals.push(`('solution', 'p${j}', 'h${j}', '${short(set.rows(j))}'::vector, '${space.model}', 512)`)
-    await db.exec(`INSERT INTO patterns (kind, content, content_hash, embedding, embedding_model, embedding_dim) VALUES ${vals.join(",")}`)
+const load = () => `load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`
+const strArg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? process.argv[i + 1]! : dflt
+}
+/** Index storage to compare: `vector` (the product's index, float32) and `halfvec` (the same expression cast to halfvec: half the pages). */
+const INDEXES = strArg("--index", "vector,halfvec").split(",")
+/** shared_buffers settings to compare at query time (PGlite's default is 128MB). */
+const BUFFERS = strArg("--shared-buffers", "128MB,1GB").split(",")
+/** The built databases are kept here between runs (keyed by set, size, m, ef_construction): building 100k HNSW takes minutes. */
+const CACHE = strArg("--cache", "/tmp/cca-bench-memory")
+const EXACT_SQL_QUERIES = 10
+
+/** The nearest 10 by cosine in plain JS over the stored (6-decimal) values: the ground truth of recall (the SQL exact scan is timed on a few queries and checked against it). */
+function exactTop10(rows: Float32Array[], q: Float32Array): number[] {
+  const best: { i: number; s: number }[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    let dot = 0
+    for (let k = 0; k < r.length; k++) dot += r[k]! * q[k]!
+    if (best.length < 10 || dot > best[best.length - 1]!.s) {
+      best.push({ i, s: dot })
+      best.sort((a, b) => b.s - a.s)
+      if (best.length > 10) best.pop()
+    }
   }
-  const loadMs = performance.now() - t0
-  const repo = new PatternRepo(db, "hnsw", 1000, { m: M, efConstruction: EFC })
-  const t1 = performance.now()
+  return best.map((b) => b.i)
+}
+
+function rounded(v: Float32Array): Float32Array {
+  const out = new Float32Array(v.length)
+  let n = 0
+  for (let i = 0; i < v.length; i++) {
+    out[i] = Number(v[i]!.toFixed(6))
+    n += out[i]! * out[i]!
+  }
+  const k = 1 / Math.sqrt(n)
+  for (let i = 0; i < v.length; i++) out[i] = out[i]! * k
+  return out
+}
+
+async function search(n: number, set: VectorSet, setKey: string) {
+  const space = { model: "bench:vectors", dimensions: 512 }
+  const dataDir = join(CACHE, `${setKey}-${n}`)
+  const repoOf = (db: PgliteSql) => new PatternRepo(db, "hnsw", 1000, { m: M, efConstruction: EFC })
+  let db = await openPglite({ dataDir })
+  await migrate(db)
+  let loadMs = 0
+  const [have] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patterns WHERE ${spacePredicate(space)}`)
+  if (Number(have!.n) !== n) {
+    await db.exec(`DELETE FROM patterns`)
+    const t0 = performance.now()
+    for (let i = 0; i < n; i += 500) {
+      const vals: string[] = []
+      // 6 decimals: the literal of a dense random vector is then ~4.5 KB instead of ~9 KB (loading 100k took minutes), its neighbours unchanged to 1e-6
+      for (let j = i; j < Math.min(n, i + 500); j++) vals.push(`('solution', 'p${j}', 'h${j}', '${short(set.rows(j))}'::vector, '${space.model}', 512)`)
+      await db.exec(`INSERT INTO patterns (kind, content, content_hash, embedding, embedding_model, embedding_dim) VALUES ${vals.join(",")}`)
+    }
+    loadMs = performance.now() - t0
+  }
   // the graph of 100k 512-d vectors needs ~250 MB to be built in memory (pgvector warns and slows down past maintenance_work_mem)
   await db.exec(`SET maintenance_work_mem = '1GB'`)
-  await repo.ensureIndex(space)
-  const indexMs = performance.now() - t1
-  const queries = set.queries
-  const { text, extra } = repo.searchSql(space)
-  const plan = (await db.query<Record<string, string>>(`EXPLAIN ${text}`, [vectorLiteral(queries[0]!), 10, ...extra])).map((r) => Object.values(r)[0]).join(" | ")
-  const time = async (o: { exact?: boolean; efSearch?: number }) => {
-    const ms: number[] = []
-    const ids: string[][] = []
-    for (const q of queries) {
-      const s = performance.now()
-      const hits = await repo.search(space, q, 10, {}, o)
-      ms.push(performance.now() - s)
-      ids.push(hits.map((h) => h.pattern.id))
+  const pred = spacePredicate(space)
+  const idx = (kind: string) => `bench_${kind}_m${M}_efc${EFC}`
+  const expr = (kind: string) => (kind === "halfvec" ? `(embedding::halfvec(512))` : vectorExpr(space))
+  const builds: Record<string, number | "cached"> = {}
+  for (const kind of INDEXES) {
+    const [found] = await db.query(`SELECT 1 FROM pg_indexes WHERE indexname = $1`, [idx(kind)])
+    if (found) {
+      builds[kind] = "cached"
+      continue
     }
-    return { st: stats(ms), ids }
+    const t1 = performance.now()
+    const ops = kind === "halfvec" ? "halfvec_cosine_ops" : "vector_cosine_ops"
+    await db.exec(`CREATE INDEX ${idx(kind)} ON patterns USING hnsw (${expr(kind)} ${ops}) WITH (m = ${M}, ef_construction = ${EFC}) WHERE ${pred}`)
+    builds[kind] = performance.now() - t1
   }
-  const exact = await time({ exact: true })
-  const recall = (ids: string[][]) => {
+  // the product's own index (repo.ensureIndex) is not built here: the bench's `vector` index has the same expression and predicate
+  await db.exec(`ANALYZE patterns`)
+  await db.close()
+
+  const ids = new Map<string, number>()
+  const queries = set.queries
+  const truthRows = Array.from({ length: n }, (_, i) => rounded(set.rows(i)))
+  const truth = queries.map((q) => exactTop10(truthRows, rounded(q)))
+  const recall = (got: number[][]) => {
     let found = 0
-    for (let i = 0; i < queries.length; i++) found += ids[i]!.filter((id) => exact.ids[i]!.includes(id)).length
+    for (let i = 0; i < queries.length; i++) found += got[i]!.filter((x) => truth[i]!.includes(x)).length
     return found / (queries.length * 10)
   }
-  const hnsw: { ef: number; st: ReturnType<typeof stats>; recall: number }[] = []
-  for (const ef of EFS) {
-    const h = await time({ efSearch: ef })
-    hnsw.push({ ef, st: h.st, recall: recall(h.ids) })
+  const out: {
+    buffers: string
+    plans: Record<string, string>
+    exact: ReturnType<typeof stats>
+    exactAgrees: number
+    rows: { index: string; ef: number; sql: ReturnType<typeof stats>; call?: ReturnType<typeof stats>; recall: number; load: string }[]
+    load: string
+  }[] = []
+  for (const buffers of BUFFERS) {
+    db = await openPglite({ dataDir, settings: { shared_buffers: buffers } })
+    const repo = repoOf(db)
+    if (ids.size === 0) for (const r of await db.query<{ id: string; content: string }>(`SELECT id, content FROM patterns`)) ids.set(r.id, Number(r.content.slice(1)))
+    const sqlFor = (kind: string) => `SELECT id FROM patterns WHERE ${pred} ORDER BY ${expr(kind)} <=> $1::${kind === "halfvec" ? "halfvec" : "vector"}(512) LIMIT 10`
+    const plans: Record<string, string> = {}
+    for (const kind of INDEXES)
+      plans[kind] = await db.transaction(async (tx) => {
+        await tx.exec(`SET LOCAL enable_seqscan = off; SET LOCAL hnsw.ef_search = 100`)
+        return (await tx.query<Record<string, string>>(`EXPLAIN ${sqlFor(kind)}`, [vectorLiteral(queries[0]!)])).map((r) => Object.values(r)[0]).join(" | ")
+      })
+    // the SQL alone (one short transaction: SET LOCAL ef_search, the query), and for the product's index the whole repo.search call
+    const sqlOnly = async (kind: string, o: { exact?: boolean; ef?: number }, qs: Float32Array[]) => {
+      const ms: number[] = []
+      const got: number[][] = []
+      for (const q of qs) {
+        const lit = vectorLiteral(q)
+        const s = performance.now()
+        const rows = await db.transaction(async (tx) => {
+          await tx.exec(o.exact ? `SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off` : `SET LOCAL enable_seqscan = off; SET LOCAL hnsw.ef_search = ${o.ef}`)
+          return tx.query<{ id: string }>(sqlFor(kind), [lit])
+        })
+        ms.push(performance.now() - s)
+        got.push(rows.map((r) => ids.get(r.id)!))
+      }
+      return { st: stats(ms), got }
+    }
+    for (const q of queries.slice(0, 3)) await repo.search(space, q, 10, {}, { efSearch: 40 }) // warm the caches a little
+    const exact = await sqlOnly("vector", { exact: true }, queries.slice(0, EXACT_SQL_QUERIES))
+    let agree = 0
+    exact.got.forEach((g, i) => (agree += g.filter((x) => truth[i]!.includes(x)).length))
+    const res: (typeof out)[number] = { buffers, plans, exact: exact.st, exactAgrees: agree / (EXACT_SQL_QUERIES * 10), rows: [], load: load() }
+    for (const kind of INDEXES)
+      for (const ef of EFS) {
+        const r = await sqlOnly(kind, { ef }, queries)
+        let call: ReturnType<typeof stats> | undefined
+        if (kind === "vector") {
+          const ms: number[] = []
+          for (const q of queries) {
+            const s = performance.now()
+            await repo.search(space, q, 10, {}, { efSearch: ef })
+            ms.push(performance.now() - s)
+          }
+          call = stats(ms)
+        }
+        res.rows.push({ index: kind, ef, sql: r.st, call, recall: recall(r.got), load: load() })
+      }
+    out.push(res)
+    await db.close()
   }
-  await db.close()
-  return { n, loadMs, indexMs, plan, exact: exact.st, hnsw }
+  return { n, loadMs, builds, out }
 }
 
 if (!onlyLoop && !noQuality) {
@@ -253,11 +358,17 @@ const setsArg = process.argv.includes("--vectors") ? process.argv[process.argv.i
 const sizes = process.argv.includes("--only-100k") ? [100_000] : big ? [10_000, 100_000] : [10_000]
 for (const n of process.argv.includes("--no-search") ? [] : sizes) {
   for (const set of vectorSets(n, setsArg)) {
-    const s = await search(n, set)
-    console.log(`search over ${n} patterns, ${set.name} (512-d, PGlite; load ${(s.loadMs / 1000).toFixed(1)} s, HNSW m ${M} ef_construction ${EFC} build ${(s.indexMs / 1000).toFixed(1)} s):`)
-    console.log(`  plan: ${s.plan.replace(/\s+/g, " ").slice(0, 160)}`)
-    console.log(`  exact scan    p50 ${fmt(s.exact.p50)}  p95 ${fmt(s.exact.p95)}`)
-    for (const h of s.hnsw) console.log(`  HNSW ef ${String(h.ef).padEnd(5)} p50 ${fmt(h.st.p50)}  p95 ${fmt(h.st.p95)}  recall@10 ${h.recall.toFixed(3)}`)
+    const key = set.name.startsWith("random") ? "random" : "text"
+    const s = await search(n, set, key)
+    const built = Object.entries(s.builds).map(([k, ms]) => `${k} ${ms === "cached" ? "cached" : `${(ms / 1000).toFixed(1)} s`}`).join(", ")
+    console.log(`search over ${n} patterns, ${set.name} (512-d, PGlite; load ${s.loadMs ? `${(s.loadMs / 1000).toFixed(1)} s` : "cached"}; HNSW m ${M} ef_construction ${EFC} build: ${built}; ${load()}):`)
+    for (const b of s.out) {
+      console.log(`  shared_buffers ${b.buffers}:`)
+      for (const [k, p] of Object.entries(b.plans)) console.log(`    plan (${k}): ${p.replace(/\s+/g, " ").slice(0, 140)}`)
+      console.log(`    exact scan (SQL, ${EXACT_SQL_QUERIES} queries)  p50 ${fmt(b.exact.p50)}  p95 ${fmt(b.exact.p95)}  top-10 agreement with the JS exact ${b.exactAgrees.toFixed(2)}  (${b.load})`)
+      for (const r of b.rows)
+        console.log(`    HNSW ${r.index.padEnd(7)} ef ${String(r.ef).padEnd(4)} SQL p50 ${fmt(r.sql.p50)} p95 ${fmt(r.sql.p95)}${r.call ? `  whole search() p50 ${fmt(r.call.p50)} p95 ${fmt(r.call.p95)}` : ""}  recall@10 ${r.recall.toFixed(3)}  (${r.load})`)
+    }
   }
 }
 if (!big) console.log("(100k: run with --100k; goals p95 < 20 ms at 100k, recall@10 >= 0.95)")

@@ -177,8 +177,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       requestTimeoutMs: config.acp.request_timeout_s * 1000,
       log,
     })
-    const pool = createPool(
-      poolOptions(config, {
+    const poolOpts = poolOptions(config, {
         owner: daemonId,
         state,
         agents: store.agents,
@@ -187,8 +186,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         hookUrl: (id) => `${httpUrl}${API_PREFIX}/agents/${encodeURIComponent(id)}/hooks`,
         pidDir,
         ...opts.pool,
-      }),
-    )
+      })
+    const pool = createPool(poolOpts)
     cleanup.push(() => pool.close())
     const embedder = createEmbedder(config.embeddings)
     cleanup.push(() => embedder.close?.())
@@ -221,7 +220,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       baselineMs: config.learning.baseline_s * 1000,
       clock: opts.taskClock,
       // The token budget last: it must count everything the stages before it put into the prompt.
-      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), new RetryContextStage(store.events, snapshots), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
+      stages: [...(memoryLoop ? [new MemoryStage(memory)] : []), new RetryContextStage(store.events, snapshots, { stateDirOf: (id) => join(poolOpts.stateRoot, id), estimator: () => tokens.estimator() }), ...(opts.stages ?? []), ...(budgeted(config) ? [new TokenBudgetStage(tokens, budgetPolicy(config), log)] : [])],
       endHooks: [...(memoryLoop ? [new MemoryEndHook(memory, log, async (agentId, message) => (pool.get(agentId) ? pool.send(agentId, message, { timeoutMs: 120_000 }) : Promise.reject(new Error(`agent ${agentId} is not a local agent`))))] : []), ...(opts.endHooks ?? [])],
     })
     late.orchestrator = orchestrator

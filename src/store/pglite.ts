@@ -21,6 +21,8 @@ export type PgliteSql = Sql & {
 export type PgliteOptions = {
   /** Where the cluster lives; undefined keeps it in memory (tests, benchmarks). */
   dataDir?: string
+  /** Extra server settings (`-c name=value` at start), e.g. `{ shared_buffers: "512MB" }`; PGlite's own start parameters are kept. */
+  settings?: Record<string, string>
 }
 
 function vectorExtension(bundlePath: URL): Extension {
@@ -41,6 +43,9 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<PgliteSql> {
       pgliteWasmModule: assets.pgliteWasmModule,
       initdbWasmModule: assets.initdbWasmModule,
       fsBundle: assets.fsBundle,
+      ...(opts.settings
+        ? { startParams: [...PGlite.defaultStartParams, ...Object.entries(opts.settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])] }
+        : {}),
     })
     return wrap(db, lock)
   } catch (e) {

@@ -123,3 +123,15 @@ test("loadDaemonId: made once, then the same on every call; another data dir has
   expect(await Bun.file(join(tmp.path, "a", "daemon-id")).text()).toBe(`${a}\n`)
   expect(loadDaemonId(join(tmp.path, "b"))).not.toBe(a)
 })
+
+test("server settings given at open apply, and PGlite's own start parameters are kept", { timeout: 60_000 }, async () => {
+  const db = await openPglite({ settings: { shared_buffers: "256MB", work_mem: "16MB" } })
+  try {
+    const show = async (name: string) => Object.values((await db.query<Record<string, string>>(`SHOW ${name}`))[0]!)[0]
+    expect(await show("shared_buffers")).toBe("256MB")
+    expect(await show("work_mem")).toBe("16MB")
+    expect(await show("search_path")).toBe("public")
+  } finally {
+    await db.close()
+  }
+})
