@@ -12,10 +12,11 @@ import type { HookTarget } from "./types"
 //   not (only `command` hooks), so readiness comes from a command hook that
 //   writes its input to a file in the agent's state directory.
 // - Stop's input carries `last_assistant_message`, the turn's final text.
+// - StopFailure fires instead of Stop when an API error ended the turn.
 
 export const HOOK_TOKEN_ENV = "CCA_HOOK_TOKEN"
 export const AGENT_HEADER = "x-cca-agent"
-export const HOOK_EVENTS = ["UserPromptSubmit", "Stop", "Notification"] as const
+export const HOOK_EVENTS = ["UserPromptSubmit", "Stop", "StopFailure", "Notification"] as const
 
 export type HookPayload = {
   hook_event_name: string

@@ -5,7 +5,7 @@ import { parseHookPayload, type HookPayload } from "./hooks"
 import { prepareLaunch, type Launch } from "./launch"
 import { localHost, type TerminalProcess } from "./process"
 import { RingBuffer } from "./ring-buffer"
-import { waitForTurnUsage } from "./transcript"
+import { waitForTurnRecord } from "./transcript"
 import type { AgentOptions, Attachment, TerminalAgent, Turn, TurnResult } from "./types"
 
 // The interactive Claude Code UI in a pseudo-terminal, so a person can watch
@@ -20,6 +20,11 @@ import type { AgentOptions, Attachment, TerminalAgent, Turn, TurnResult } from "
 //   UserPromptSubmit confirms the prompt was taken.
 // - Esc interrupts a running turn; no Stop hook follows, and the interrupted
 //   prompt is put back into the input box (Ctrl-U clears it).
+// - A turn the API refused (400, 529 after Claude Code's retries, ...) ends
+//   with StopFailure instead of Stop: `error` is Claude Code's category
+//   (rate_limit, overloaded, ..., unknown), `last_assistant_message` reads
+//   "API Error: 400 <the API's text>", and the transcript's synthetic line
+//   carries `apiErrorStatus`. Without that hook the turn never ended.
 
 const PASTE_START = "\x1b[200~"
 const PASTE_END = "\x1b[201~"
@@ -181,13 +186,30 @@ export class PtyAgent extends AgentBase implements TerminalAgent {
         void this.finishFromTranscript(payload.transcript_path, text, startedAt)
         return
       }
+      case "StopFailure": {
+        const text = typeof payload.last_assistant_message === "string" ? payload.last_assistant_message : ""
+        const startedAt = this.turnStartedAt()
+        if (startedAt === undefined) return
+        const category = typeof payload.error === "string" ? payload.error : "unknown"
+        void this.finishFromTranscript(payload.transcript_path, text, startedAt, category)
+        return
+      }
     }
   }
 
-  private async finishFromTranscript(path: string | undefined, text: string, startedAt: number): Promise<void> {
+  /** Ends the open turn with the transcript's usage; `failure` (StopFailure's category) makes it a failed turn with the API's status. */
+  private async finishFromTranscript(path: string | undefined, text: string, startedAt: number, failure?: string): Promise<void> {
     const open = this.turn
-    const usage = path ? await waitForTurnUsage(path, startedAt, text) : undefined
-    if (this.turn === open) this.finishTurn(this.result({ text, startedAt, usage }))
+    const record = path ? await waitForTurnRecord(path, startedAt, text) : undefined
+    if (this.turn !== open) return
+    if (failure === undefined) return this.finishTurn(this.result({ text, startedAt, usage: record?.usage }))
+    const status = record?.apiErrorStatus ?? Number(/^API Error: (\d{3})\b/.exec(text)?.[1] ?? Number.NaN)
+    this.finishTurn({
+      ...this.result({ text: text.replace(/^API Error: (\d{3} )?/, ""), startedAt, usage: record?.usage }),
+      ok: false,
+      subtype: "api_error",
+      ...(Number.isInteger(status) ? { apiError: { status, type: failure === "unknown" ? "" : failure } } : { errors: [`the turn ended on an API error (${failure}): ${text || "no text"}`] }),
+    })
   }
 
   private result(o: { text: string; startedAt: number; usage?: TurnResult["usage"]; interrupted?: boolean }): TurnResult {

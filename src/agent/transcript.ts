@@ -8,8 +8,10 @@ import type { TokenUsage } from "./types"
 //
 // Claude Code 2.1.328 flushes the transcript about 100 ms after the Stop hook
 // fires, so the reader waits until the turn's final text is in the file.
+// A turn the API refused ends with a synthetic assistant line
+// (`isApiErrorMessage: true`, `apiErrorStatus: 400`, its text "API Error: ...").
 
-type Line = { type?: string; timestamp?: string; message?: { id?: string; usage?: Record<string, unknown>; content?: unknown } }
+type Line = { type?: string; timestamp?: string; isApiErrorMessage?: boolean; apiErrorStatus?: unknown; message?: { id?: string; usage?: Record<string, unknown>; content?: unknown } }
 
 const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0)
 
@@ -18,10 +20,13 @@ function texts(content: unknown): string[] {
   return content.flatMap((b) => (typeof b === "object" && b !== null && (b as { type?: unknown }).type === "text" ? [String((b as { text?: unknown }).text ?? "")] : []))
 }
 
-/** Usage of the assistant messages written since `sinceMs`, and whether `finalText` is among them. */
-export function turnUsage(jsonl: string, sinceMs: number, finalText: string): { usage: TokenUsage; complete: boolean } {
+export type TurnRecord = { usage: TokenUsage; complete: boolean; apiErrorStatus?: number }
+
+/** Usage of the assistant messages written since `sinceMs`, whether `finalText` is among them, and the HTTP status of an API error among them. */
+export function turnUsage(jsonl: string, sinceMs: number, finalText: string): TurnRecord {
   const byId = new Map<string, Record<string, unknown>>()
   let complete = false
+  let apiErrorStatus: number | undefined
   for (const text of jsonl.split("\n")) {
     if (!text.includes('"assistant"')) continue
     let line: Line
@@ -33,6 +38,7 @@ export function turnUsage(jsonl: string, sinceMs: number, finalText: string): { 
     if (line.type !== "assistant" || !line.message?.usage) continue
     if (line.timestamp && Date.parse(line.timestamp) < sinceMs) continue
     if (finalText === "" || texts(line.message.content).includes(finalText)) complete = true
+    if (line.isApiErrorMessage && typeof line.apiErrorStatus === "number") apiErrorStatus = line.apiErrorStatus
     const id = line.message.id ?? text
     const before = byId.get(id)
     if (!before || n(line.message.usage.output_tokens) > n(before.output_tokens)) byId.set(id, line.message.usage)
@@ -44,16 +50,16 @@ export function turnUsage(jsonl: string, sinceMs: number, finalText: string): { 
     usage.cacheCreationInputTokens += n(u.cache_creation_input_tokens)
     usage.cacheReadInputTokens += n(u.cache_read_input_tokens)
   }
-  return { usage, complete }
+  return apiErrorStatus === undefined ? { usage, complete } : { usage, complete, apiErrorStatus }
 }
 
 /** Reads the transcript until the turn's final text is in it (or `timeoutMs` passes: then what is there). */
-export async function waitForTurnUsage(path: string, sinceMs: number, finalText: string, timeoutMs = 2_000): Promise<TokenUsage> {
+export async function waitForTurnRecord(path: string, sinceMs: number, finalText: string, timeoutMs = 2_000): Promise<TurnRecord> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const file = Bun.file(path)
     const r = turnUsage((await file.exists()) ? await file.text() : "", sinceMs, finalText)
-    if (r.complete || Date.now() >= deadline) return r.usage
+    if (r.complete || Date.now() >= deadline) return r
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { createAgent } from "../../src/agent/agent"
 import { AgentCrashedError, AgentStartError } from "../../src/agent/errors"
 import { plainText } from "../../src/agent/pty-driver"
+import { turnFailure } from "../../src/agent/stream-json"
 import { isTerminalAgent, type AgentEvent, type AgentOptions, type TerminalAgent } from "../../src/agent/types"
 import { CLAUDE, claudeEnv, SONNET, within } from "../support/claude"
 import { startHookServer, type HookServer } from "../support/hook-server"
@@ -77,6 +78,32 @@ test("starts with no dialog; a pasted prompt runs a turn that ends on the inject
   // No first-run dialog was ever drawn.
   const screen = plainText(agent.attach(() => {}).replay)
   for (const dialog of ["trust this folder", "Do you want to use this API key", "Choose the text style", "Yes, I accept"]) expect(screen).not.toContain(dialog)
+})
+
+test("a turn the API refuses ends on StopFailure as a failed turn with the API's status and text; the next turn runs", async () => {
+  const { agent, hooks } = await startPty(
+    [
+      { match: { lastUserText: "a request the API refuses" }, reply: { content: "", error: { status: 400, type: "invalid_request_error", message: "prompt is malformed (scripted)" } } },
+      { match: { lastUserText: "a request the API is too busy for" }, reply: { content: "", error: { status: 529, type: "overloaded_error", message: "Overloaded" } } },
+      { match: { lastUserText: "draw a button" }, reply: { content: "button drawn" } },
+    ],
+    { env: { CLAUDE_CODE_MAX_RETRIES: "0" } },
+  )
+  const refused = await within(agent.send("a request the API refuses").done, 30_000, "the refused turn to end")
+  expect(refused).toMatchObject({ ok: false, subtype: "api_error", apiError: { status: 400 }, text: "prompt is malformed (scripted)" })
+  const failure = turnFailure(refused)
+  expect(failure.code).toBe("model_api_error")
+  expect(failure.message).toContain("HTTP 400")
+  expect(failure.message).toContain("prompt is malformed (scripted)")
+  expect((await hooks.waitFor((c) => c.event === "StopFailure")).body.last_assistant_message).toBe("API Error: 400 prompt is malformed (scripted)")
+  expect(agent.status()).toBe("idle")
+
+  const busy = await within(agent.send("a request the API is too busy for").done, 60_000, "the overloaded turn to end")
+  expect(busy).toMatchObject({ ok: false, apiError: { status: 529 } })
+  expect(turnFailure(busy).message).toContain("HTTP 529")
+
+  const next = await within(agent.send("draw a button").done, 30_000, "the next turn")
+  expect(next).toMatchObject({ ok: true, text: "button drawn" })
 })
 
 test("terminal output is kept in a bounded ring buffer and replayed to a late viewer", async () => {
