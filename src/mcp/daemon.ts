@@ -1,11 +1,12 @@
-import { connect, parseSse, type DaemonClient, type SseEvent } from "../daemon/client"
+import { connect, type DaemonClient, type SseEvent } from "../daemon/client"
 import { CancelledError, isAppError } from "../errors"
 
 // How the MCP tools reach the daemon: the CLI's HTTP client (src/daemon/client.ts)
 // with two things a long-lived stdio server needs on top.
 // - Every call ends: the MCP call's AbortSignal (notifications/cancelled)
 //   goes through to fetch, and a daemon that accepts the connection but does
-//   not answer runs into `timeoutMs` (for event streams: until the headers).
+//   not answer runs into `timeoutMs` (for event streams: until the headers,
+//   then the client's idle time without an event or keepalive).
 // - Where the daemon is gets resolved again after a failed connection, so a
 //   daemon started (or restarted on another port) after Claude Code started
 //   this server is found without restarting it.
@@ -63,21 +64,14 @@ export function daemonLink(opts: DaemonLinkOptions): DaemonLink {
       })
     },
     async *events(path, { signal, lastEventId } = {}) {
-      const headers = new AbortController()
-      const timer = setTimeout(() => headers.abort(new DOMException(`no answer within ${opts.timeoutMs} ms`, "TimeoutError")), opts.timeoutMs)
-      const both = signal ? AbortSignal.any([signal, headers.signal]) : headers.signal
-      let res: Response
+      if (signal?.aborted) throw cancelled(signal, signal.reason)
+      const c = await client()
       try {
-        res = await guarded(signal, (c) =>
-          c.request("GET", path, { signal: both, headers: { accept: "text/event-stream", ...(lastEventId ? { "last-event-id": lastEventId } : {}) } }),
-        )
-      } finally {
-        clearTimeout(timer)
-      }
-      if (!res.body) return
-      try {
-        yield* parseSse(res.body)
+        // The client's own stream: `timeoutMs` for the headers, then at most its idle time of silence
+        // (the daemon's keepalives count) before StreamIdleError, so a half-open connection cannot hang a wait.
+        yield* c.events(path, { signal, lastEventId })
       } catch (e) {
+        if (!signal?.aborted && unreachable(e)) resolved = undefined
         throw cancelled(signal, e)
       }
     },

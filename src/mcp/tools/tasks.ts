@@ -61,13 +61,28 @@ function eventLine(e: TaskEventJson): string {
   return e.type
 }
 
-/** Follow a task's event stream until its final event, then read the task. */
-export async function waitForTask(daemon: DaemonLink, id: string, call: Call): Promise<TaskJson> {
+/**
+ * Follow a task's event stream until its final event, then read the task. A
+ * stream silent past the client's idle time (a half-open connection: no
+ * event, no keepalive) is followed again from its last event id, `resumes`
+ * times, instead of hanging the tool call.
+ */
+export async function waitForTask(daemon: DaemonLink, id: string, call: Call, resumes = 3): Promise<TaskJson> {
+  let lastEventId: string | undefined
   try {
-    for await (const sse of daemon.events(`${taskPath(id)}/events`, { signal: call.signal })) {
-      const e = JSON.parse(sse.data) as TaskEventJson
-      call.progress(`task ${id}: ${eventLine(e)}`)
-      if (FINAL_EVENT_TYPES.has(e.type)) break
+    for (let left = resumes; ; left--) {
+      try {
+        for await (const sse of daemon.events(`${taskPath(id)}/events`, { signal: call.signal, lastEventId })) {
+          if (sse.id) lastEventId = sse.id
+          const e = JSON.parse(sse.data) as TaskEventJson
+          call.progress(`task ${id}: ${eventLine(e)}`)
+          if (FINAL_EVENT_TYPES.has(e.type)) break
+        }
+        break
+      } catch (e) {
+        if (!(isAppError(e) && e.code === "stream_idle" && left > 0)) throw e
+        call.progress(`task ${id}: the event stream went silent; following it again`)
+      }
     }
     const task = await daemon.call<TaskJson>("GET", taskPath(id), { signal: call.signal })
     if (FINAL_STATUSES.includes(task.status)) return task
