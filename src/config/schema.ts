@@ -268,7 +268,7 @@ export const MemorySection = v.strictObject({
   /** HNSW build-time candidate list; applies when a model's index is first built (pgvector's default 64; at least 2 x hnsw_m). */
   hnsw_ef_construction: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(4, "must be at least 4"), v.maxValue(1000, "must be at most 1000")), 64),
   /** HNSW search-time candidate list (higher: better recall, slower); a search asking for more rows uses that many. `bun run bench memory` measures it. */
-  ef_search: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000")), 100),
+  ef_search: v.optional(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000")), 200),
 })
 export type MemorySection = v.InferOutput<typeof MemorySection>
 

@@ -89,7 +89,7 @@ export const DEFAULT_MEMORY: MemorySection = {
   index: "hnsw",
   hnsw_m: 16,
   hnsw_ef_construction: 64,
-  ef_search: 100,
+  ef_search: 200,
 }
 
 /** Success rate with one imagined success and one failure: 0.5 for an unused pattern, never 0 or 1. */
