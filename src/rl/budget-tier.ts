@@ -1,4 +1,4 @@
-import { invertSpd } from "./linalg"
+import { invertSpd, linearEstimate } from "./linalg"
 import { GATE_DIMS, gateInput } from "./memory-gate"
 import type { Rng } from "./rng"
 import type { Params, Sample } from "./types"
@@ -108,21 +108,7 @@ export class TierGate {
       this.dirty[tier] = false
     }
     const z = this.input(x, action)
-    const inv = this.inv[tier]!
-    const b = this.b[tier]!
-    let mean = 0
-    let w = 0
-    for (let i = 0; i < D; i++) {
-      let s = 0
-      let t = 0
-      for (let j = 0; j < D; j++) {
-        s += inv[i * D + j]! * z[j]!
-        t += inv[i * D + j]! * b[j]!
-      }
-      w += z[i]! * s
-      mean += z[i]! * t
-    }
-    return { mean, width: Math.sqrt(Math.max(0, w)) }
+    return linearEstimate(this.inv[tier]!, this.b[tier]!, z, D)
   }
 
   /** The tier for a task routed to `action`. */

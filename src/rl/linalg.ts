@@ -32,3 +32,20 @@ export function invertSpd(a: Float64Array, d: number, out: Float64Array, l: Floa
   }
   return out
 }
+
+/** A linear arm's estimate: mean zᵀA⁻¹b and confidence width sqrt(zᵀA⁻¹z), from A⁻¹ (d×d, row-major) and b. */
+export function linearEstimate(inv: Float64Array, b: Float64Array, z: ArrayLike<number>, d: number): { mean: number; width: number } {
+  let mean = 0
+  let w = 0
+  for (let i = 0; i < d; i++) {
+    let s = 0
+    let t = 0
+    for (let j = 0; j < d; j++) {
+      s += inv[i * d + j]! * z[j]!
+      t += inv[i * d + j]! * b[j]!
+    }
+    w += z[i]! * s
+    mean += z[i]! * t
+  }
+  return { mean, width: Math.sqrt(Math.max(0, w)) }
+}

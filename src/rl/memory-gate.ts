@@ -1,5 +1,5 @@
 import { ACTIONS, FEATURE_NAMES, TEXT_DIMS, TEXT_OFFSET } from "../orchestrator/features"
-import { invertSpd } from "./linalg"
+import { invertSpd, linearEstimate } from "./linalg"
 import type { Rng } from "./rng"
 import type { Params, Sample } from "./types"
 
@@ -88,21 +88,7 @@ export class MemoryGate {
       this.dirty[arm] = false
     }
     const z = this.input(x, action)
-    const inv = this.inv[arm]!
-    const b = this.b[arm]!
-    let mean = 0
-    let w = 0
-    for (let i = 0; i < D; i++) {
-      let s = 0
-      let t = 0
-      for (let j = 0; j < D; j++) {
-        s += inv[i * D + j]! * z[j]!
-        t += inv[i * D + j]! * b[j]!
-      }
-      w += z[i]! * s
-      mean += z[i]! * t
-    }
-    return { mean, width: Math.sqrt(Math.max(0, w)) }
+    return linearEstimate(this.inv[arm]!, this.b[arm]!, z, D)
   }
 
   /** Inject or not for a task routed to `action`. */
