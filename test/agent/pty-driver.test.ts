@@ -115,7 +115,7 @@ test("terminal output is kept in a bounded ring buffer and replayed to a late vi
   const { replay, detach } = agent.attach((d) => late.push(d))
   const everything = output()
   expect(replay.length).toBe(512)
-  expect(everything.length).toBeGreaterThan(1_000) // the buffer really dropped old output
+  expect(everything.length).toBeGreaterThan(replay.length) // the buffer really dropped old output (how much more depends on the spinner's redraws: 990 characters under CI's load)
   expect(everything.endsWith(replay)).toBe(true)
 
   // Output after attaching reaches the viewer, and stops after detaching.
