@@ -55,10 +55,8 @@ export default command({
       log,
     })
     const ready = { ready: true, daemon: urls.join(","), role: String(args.role), agents: worker.agents, pid: process.pid }
-    writeOut(ctx.json ? JSON.stringify(envelope("WorkerReady", ready, { warnings: ctx.warnings })) : JSON.stringify(ready))
-    if (!ctx.json) writeOut(`cca worker: ${count} ${args.role} agent(s) taking tasks from ${urls.join(", ")}: ${worker.agents.join(", ")}`)
-
-    await new Promise<void>((resolve) => {
+    // The signal handlers go in before "ready" is printed: a SIGTERM sent on reading it must stop the agents, not kill the worker (exit 143, seen in CI).
+    const stopped = new Promise<void>((resolve) => {
       let signals = 0
       const onSignal = (sig: NodeJS.Signals) => {
         if (++signals > 1) process.exit(1)
@@ -71,5 +69,8 @@ export default command({
       process.on("SIGINT", onSignal)
       process.on("SIGTERM", onSignal)
     })
+    writeOut(ctx.json ? JSON.stringify(envelope("WorkerReady", ready, { warnings: ctx.warnings })) : JSON.stringify(ready))
+    if (!ctx.json) writeOut(`cca worker: ${count} ${args.role} agent(s) taking tasks from ${urls.join(", ")}: ${worker.agents.join(", ")}`)
+    await stopped
   },
 })
