@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { RETRY_OPEN } from "../../src/tokens/snapshots"
 import { readTranscripts, transcriptActivity } from "../../src/tokens/transcript-context"
@@ -44,6 +44,12 @@ test("a retried task goes on from the lost agent's own transcript: tool calls, f
   const running = (await t.json("GET", `/api/v1/tasks/${id}`)).body
   const victim = running.agentId as string
   const pid = (await t.json("GET", `/api/v1/agents/${victim}`)).body.pid as number
+  // Claude Code writes its transcript a little after the request it sent: kill only once the Glob call is in it (under CI's load it was not yet).
+  const transcriptHas = (text: string) => new Bun.Glob("**/*.jsonl").scanSync({ cwd: join(work, "agents", victim), absolute: true, dot: true }).some((f: string) => readFileSync(f, "utf8").includes(text))
+  for (const deadline = Date.now() + 30_000; !transcriptHas('"name":"Glob"'); ) {
+    if (Date.now() > deadline) throw new Error("the Glob call never reached the agent's transcript")
+    await Bun.sleep(20)
+  }
   const done = taskEvent(t, id, "completed", 90_000)
   process.kill(pid, "SIGKILL")
   await done
