@@ -45,7 +45,7 @@ test("a retried task goes on from the lost agent's own transcript: tool calls, f
   const victim = running.agentId as string
   const pid = (await t.json("GET", `/api/v1/agents/${victim}`)).body.pid as number
   // Claude Code writes its transcript a little after the request it sent: kill only once the Glob call is in it (under CI's load it was not yet).
-  const transcriptHas = (text: string) => new Bun.Glob("**/*.jsonl").scanSync({ cwd: join(work, "agents", victim), absolute: true, dot: true }).some((f: string) => readFileSync(f, "utf8").includes(text))
+  const transcriptHas = (text: string) => Array.from(new Bun.Glob("**/*.jsonl").scanSync({ cwd: join(work, "agents", victim), absolute: true, dot: true })).some((f: string) => readFileSync(f, "utf8").includes(text))
   for (const deadline = Date.now() + 30_000; !transcriptHas('"name":"Glob"'); ) {
     if (Date.now() > deadline) throw new Error("the Glob call never reached the agent's transcript")
     await Bun.sleep(20)
