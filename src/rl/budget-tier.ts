@@ -1,4 +1,4 @@
-import { invertSpd, linearEstimate } from "./linalg"
+import { forgetfulUpdate, invertSpd, linearEstimate } from "./linalg"
 import { GATE_DIMS, gateInput } from "./memory-gate"
 import type { Rng } from "./rng"
 import type { Params, Sample } from "./types"
@@ -144,16 +144,7 @@ export class TierGate {
     if (tier < 0 || tier >= K) return
     const target = tier === NORMAL_TIER ? reward : reward - this.linear(x, action, NORMAL_TIER).mean
     const z = this.input(x, action)
-    const a = this.a[tier]!
-    const b = this.b[tier]!
-    const lam = this.p.forgetting
-    for (let i = 0; i < D; i++) {
-      for (let j = 0; j < D; j++) {
-        const eye = i === j ? 1 : 0
-        a[i * D + j] = lam * (a[i * D + j]! - eye) + eye + z[i]! * z[j]!
-      }
-      b[i] = lam * b[i]! + target * z[i]!
-    }
+    forgetfulUpdate(this.a[tier]!, this.b[tier]!, z, target, D, this.p.forgetting)
     this.dirty[tier] = true
     this.updates++
   }

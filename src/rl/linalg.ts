@@ -49,3 +49,14 @@ export function linearEstimate(inv: Float64Array, b: Float64Array, z: ArrayLike<
   }
   return { mean, width: Math.sqrt(Math.max(0, w)) }
 }
+
+/** One reward `target` at input z into a ridge regression with forgetting λ: A ← λ(A − I) + I + zzᵀ, b ← λb + target·z (the prior I is never forgotten). */
+export function forgetfulUpdate(a: Float64Array, b: Float64Array, z: ArrayLike<number>, target: number, d: number, lam: number): void {
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      const eye = i === j ? 1 : 0
+      a[i * d + j] = lam * (a[i * d + j]! - eye) + eye + z[i]! * z[j]!
+    }
+    b[i] = lam * b[i]! + target * z[i]!
+  }
+}

@@ -1,5 +1,5 @@
 import { ACTIONS, FEATURE_NAMES, TEXT_DIMS, TEXT_OFFSET } from "../orchestrator/features"
-import { invertSpd, linearEstimate } from "./linalg"
+import { forgetfulUpdate, invertSpd, linearEstimate } from "./linalg"
 import type { Rng } from "./rng"
 import type { Params, Sample } from "./types"
 
@@ -117,16 +117,7 @@ export class MemoryGate {
   observe(x: ArrayLike<number>, action: number, inject: boolean, reward: number): void {
     const arm = inject ? 1 : 0
     const z = this.input(x, action)
-    const a = this.a[arm]!
-    const b = this.b[arm]!
-    const lam = this.p.forgetting
-    for (let i = 0; i < D; i++) {
-      for (let j = 0; j < D; j++) {
-        const eye = i === j ? 1 : 0
-        a[i * D + j] = lam * (a[i * D + j]! - eye) + eye + z[i]! * z[j]!
-      }
-      b[i] = lam * b[i]! + reward * z[i]!
-    }
+    forgetfulUpdate(this.a[arm]!, this.b[arm]!, z, reward, D, this.p.forgetting)
     this.dirty[arm] = true
     this.updates++
   }
